@@ -1,0 +1,1 @@
+"""factory-floor components: typed config, pure manifest builders and Pulumi component resources."""

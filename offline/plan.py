@@ -1,0 +1,109 @@
+"""`make plan [STACK=dev]`: what `pulumi preview --policy-pack policy` would show, without the CLI.
+
+Exit codes: 0 clean, 1 a mandatory policy violation, 2 a configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+
+from components.config import FactoryConfig, FactoryConfigError, load_factory_config
+from offline import harness, render
+from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
+from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_stack
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+EXIT_OK, EXIT_VIOLATION, EXIT_CONFIG = 0, 1, 2
+
+
+@dataclass
+class PlanResult:
+    settings: StackSettings
+    config: FactoryConfig
+    recording: harness.Recording
+    verdicts: list[Verdict]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_VIOLATION if mandatory_violations(self.verdicts) else EXIT_OK
+
+
+class PlanConfigError(Exception):
+    """The stack cannot be planned; the message is for the user as it is."""
+
+
+def stand_in_credentials(settings: StackSettings, config: FactoryConfig) -> None:
+    """Mocks never contact a cluster: a kubeconfig the stack does not carry is replaced by a secret stand-in."""
+    raw = settings.raw_project_config()
+    for cluster in config.clusters:
+        key = cluster.kubeconfig.secret_key
+        if key not in raw:
+            settings.add_secret(
+                key,
+                OFFLINE_SECRET,
+                f"kubeconfig of cluster '{cluster.name}' ({settings.project}:{key}) is not in the stack file; "
+                "an offline stand-in is used",
+            )
+
+
+def plan(stack: str, project_dir: Path = PROJECT_DIR) -> PlanResult:
+    try:
+        settings = load_stack(project_dir, stack)
+        config = load_factory_config(settings.raw_project_config())
+    except (StackFileError, FactoryConfigError) as error:
+        raise PlanConfigError(str(error)) from None
+    stand_in_credentials(settings, config)
+    try:
+        recording = harness.run(
+            harness.main_program(project_dir),
+            project=settings.project,
+            stack=settings.stack,
+            config=settings.config,
+            secret_keys=settings.secret_keys,
+        )
+    except pulumi.RunError as error:
+        raise PlanConfigError(str(error)) from None
+    verdicts = evaluate(load_policies(project_dir / "policy"), recording)
+    return PlanResult(settings, config, recording, verdicts)
+
+
+def report(result: PlanResult) -> list[str]:
+    lines = [f"Previewing stack '{result.settings.stack}' offline (Pulumi SDK mock runtime, no CLI)", ""]
+    lines += [f"note: {note}" for note in result.settings.notes]
+    lines += ["", *render.tree_lines(result.recording), "", "Resources by type:"]
+    counts = render.type_counts(result.recording)
+    lines += [f"    {count:>4}  {type_}" for type_, count in counts]
+    lines += [f"    {sum(c for _, c in counts):>4}  total", "", "Policies:"]
+    for verdict in result.verdicts:
+        status = "pass" if verdict.passed else f"FAIL ({len(verdict.violations)})"
+        lines.append(f"    [{verdict.level:<9}] {verdict.policy.name:<45} {status}")
+        lines += [f"        - {v.resource}: {v.message}" for v in verdict.violations]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stack", default="dev", help="stack name (stacks/Pulumi.<stack>.yaml)")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build", help="artifact root directory")
+    args = parser.parse_args(argv)
+    try:
+        result = plan(args.stack)
+    except PlanConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    out_dir = args.out / args.stack
+    rendered = render.write_artifacts(out_dir, result.recording, result.verdicts)
+    print("\n".join(report(result)))
+    print(f"\nWrote {out_dir / 'plan.json'} and {len(rendered)} manifests under {out_dir / 'manifests'}")
+    if result.exit_code == EXIT_VIOLATION:
+        print(f"\n{len(mandatory_violations(result.verdicts))} mandatory policy violation(s)", file=sys.stderr)
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Judge a recorded run with the policy pack in `policy/`, calling each policy the way the analyzer would.
+
+The pack's `__main__.py` is never imported (PolicyPack() serves gRPC forever); the policies come from the
+importable `factory_policies` package, the same list `__main__.py` hands to PolicyPack.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+
+from offline.harness import Recording, Registration
+
+PACK_DEFAULT_LEVEL = EnforcementLevel.ADVISORY  # what policy/__main__.py gives PolicyPack
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    policy: str
+    level: str
+    resource: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    policy: Any  # ResourceValidationPolicy | StackValidationPolicy
+    level: str
+    violations: tuple[Violation, ...]
+    judged: tuple[str, ...]  # URNs of the resources the policy looked at
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+
+def load_policies(policy_dir: Path) -> list[Any]:
+    if str(policy_dir) not in sys.path:
+        sys.path.insert(0, str(policy_dir))
+    package = importlib.import_module("factory_policies")
+    return list(package.ALL_POLICIES)
+
+
+def _level(policy: Any, overrides: Mapping[str, str]) -> str:
+    if policy.name in overrides:
+        return overrides[policy.name]
+    return (policy.enforcement_level or PACK_DEFAULT_LEVEL).value
+
+
+def _options(r: Registration) -> PolicyResourceOptions:
+    return PolicyResourceOptions(
+        protect=r.protect,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=r.parent or None,
+    )
+
+
+def _provider(r: Registration, by_urn: Mapping[str, Registration]) -> PolicyProviderResource | None:
+    # a provider reference is "<provider urn>::<provider id>"
+    found = by_urn.get(r.provider.rsplit("::", 1)[0]) if r.provider else None
+    if found is None:
+        return None
+    return PolicyProviderResource(found.type, deserialize_properties(found.inputs), found.urn, found.name)
+
+
+def policy_resources(recording: Recording) -> list[PolicyResource]:
+    by_urn = recording.by_urn()
+    built: dict[str, PolicyResource] = {}
+    for r in recording.resources:
+        built[r.urn] = PolicyResource(
+            resource_type=r.type,
+            props=deserialize_properties(r.inputs),
+            urn=r.urn,
+            name=r.name,
+            opts=_options(r),
+            provider=_provider(r, by_urn),
+            parent=None,
+            dependencies=[],
+            property_dependencies={},
+        )
+    for r in recording.resources:
+        resource = built[r.urn]
+        resource.parent = built.get(r.parent)
+        resource.dependencies = [built[d] for d in r.dependencies if d in built]
+    return list(built.values())
+
+
+def _run_stack_policy(
+    policy: StackValidationPolicy, level: str, resources: list[PolicyResource], config: Mapping[str, Any]
+) -> Verdict:
+    found: list[Violation] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(Violation(policy.name, level, urn or "stack", message))
+
+    policy.validate(StackValidationArgs(resources, config), report)
+    return Verdict(policy, level, tuple(sorted(found)), tuple(r.urn for r in resources))
+
+
+def _reporter(found: list[Violation], policy: str, level: str, urn: str) -> Any:
+    def report(message: str, _urn: str | None = None) -> None:
+        # a resource policy's violation always belongs to the resource it judged, as in the analyzer
+        found.append(Violation(policy, level, urn, message))
+
+    return report
+
+
+def _run_resource_policy(
+    policy: ResourceValidationPolicy, level: str, resources: list[PolicyResource], config: Mapping[str, Any]
+) -> Verdict:
+    found: list[Violation] = []
+    judged: list[str] = []
+    for resource in resources:
+        args = ResourceValidationArgs(
+            resource.resource_type,
+            resource.props,
+            resource.urn,
+            resource.name,
+            resource.opts,
+            resource.provider,
+            config,
+        )
+        before = len(found)
+        policy.validate(args, _reporter(found, policy.name, level, resource.urn))
+        if _applies(policy, resource) or len(found) > before:
+            judged.append(resource.urn)
+    return Verdict(policy, level, tuple(sorted(found)), tuple(judged))
+
+
+def evaluate(
+    policies: Sequence[Any],
+    recording: Recording,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+    enforcement: Mapping[str, str] | None = None,
+) -> list[Verdict]:
+    """Run every policy; `config` is per-policy config, `enforcement` overrides levels by policy name."""
+    resources = policy_resources(recording)
+    verdicts = []
+    for policy in policies:
+        level = _level(policy, enforcement or {})
+        policy_config = dict((config or {}).get(policy.name, {}))
+        if level == EnforcementLevel.DISABLED.value:
+            verdicts.append(Verdict(policy, level, (), ()))
+        elif isinstance(policy, StackValidationPolicy):
+            verdicts.append(_run_stack_policy(policy, level, resources, policy_config))
+        else:
+            verdicts.append(_run_resource_policy(policy, level, resources, policy_config))
+    return verdicts
+
+
+def _applies(policy: Any, resource: PolicyResource) -> bool:
+    """Which resources a resource policy judges, for the compliance report (policies may declare it)."""
+    types = getattr(policy, "resource_types", None) or ()
+    return resource.resource_type in types
+
+
+def mandatory_violations(verdicts: Sequence[Verdict]) -> list[Violation]:
+    return [v for verdict in verdicts for v in verdict.violations if v.level == EnforcementLevel.MANDATORY.value]
