@@ -280,19 +280,27 @@ def _indexed(items: Sequence[M | None]) -> Iterator[tuple[int, M]]:
     return ((i, item) for i, item in enumerate(items) if item is not None)
 
 
+def _field(item: Any, name: str) -> Any:
+    # items that failed validation are checked from the fields that did validate (see _partial)
+    return getattr(item, name, None)
+
+
 def _duplicates(section: str, items: Sequence[Any]) -> list[Problem]:
     seen: dict[str, int] = {}
     problems = []
     for i, item in _indexed(items):
-        if item.name in seen:
+        name = _field(item, "name")
+        if name is None:
+            continue
+        if name in seen:
             problems.append(
                 Problem(
                     config_path((section, i, "name")),
-                    f"'{item.name}' is already used by {section}[{seen[item.name]}]; names must be unique",
+                    f"'{name}' is already used by {section}[{seen[name]}]; names must be unique",
                 )
             )
         else:
-            seen[item.name] = i
+            seen[name] = i
     return problems
 
 
@@ -302,42 +310,53 @@ def _unknown(kind: str, value: str, known: Sequence[str]) -> str:
     return f"unknown {kind} '{value}'{suggestion}; defined: {', '.join(known) or 'none'}"
 
 
+def _names(items: Sequence[Any]) -> list[str]:
+    return sorted({name for _, item in _indexed(items) if (name := _field(item, "name")) is not None})
+
+
 def cross_reference_problems(
     clusters: Sequence[ClusterConfig | None],
     teams: Sequence[TeamConfig | None],
     lines: Sequence[LineConfig | None],
 ) -> list[Problem]:
     problems = _duplicates("clusters", clusters) + _duplicates("teams", teams) + _duplicates("lines", lines)
-    cluster_names = [c.name for _, c in _indexed(clusters)]
-    team_names = [t.name for _, t in _indexed(teams)]
-    line_cluster = {line.name: line.cluster for _, line in _indexed(lines)}
+    cluster_names, team_names = _names(clusters), _names(teams)
+    # a line whose own cluster is unknown maps to None: that is reported once, not again for every flow
+    line_cluster = {
+        _field(line, "name"): c if (c := _field(line, "cluster")) in cluster_names else None
+        for _, line in _indexed(lines)
+    }
+    line_cluster.pop(None, None)
     for i, line in _indexed(lines):
-        if line.name in RESERVED_LINE_NAMES:
-            problems.append(Problem(config_path(("lines", i, "name")), f"'{line.name}' is reserved for the platform"))
-        if line.cluster not in cluster_names:
-            problems.append(
-                Problem(config_path(("lines", i, "cluster")), _unknown("cluster", line.cluster, cluster_names))
-            )
-        if line.team not in team_names:
-            problems.append(Problem(config_path(("lines", i, "team")), _unknown("team", line.team, team_names)))
-        problems.extend(_flow_problems(i, line, line_cluster))
+        name, cluster, team = _field(line, "name"), _field(line, "cluster"), _field(line, "team")
+        if name in RESERVED_LINE_NAMES:
+            problems.append(Problem(config_path(("lines", i, "name")), f"'{name}' is reserved for the platform"))
+        if cluster is not None and cluster not in cluster_names:
+            problems.append(Problem(config_path(("lines", i, "cluster")), _unknown("cluster", cluster, cluster_names)))
+        if team is not None and team not in team_names:
+            problems.append(Problem(config_path(("lines", i, "team")), _unknown("team", team, team_names)))
+        if name is not None:
+            known_cluster = cluster if cluster in cluster_names else None  # an unknown one is reported above
+            problems.extend(_flow_problems(i, name, known_cluster, _field(line, "flows") or [], line_cluster))
     return problems
 
 
-def _flow_problems(index: int, line: LineConfig, line_cluster: Mapping[str, str]) -> list[Problem]:
+def _flow_problems(
+    index: int, name: str, cluster: str | None, flows: Sequence[FlowConfig], line_cluster: Mapping[str, str | None]
+) -> list[Problem]:
     problems = []
     targets: set[tuple[str, str]] = set()
-    for j, flow in enumerate(line.flows):
+    for j, flow in enumerate(flows):
         path = config_path(("lines", index, "flows", j, "to"))
-        if flow.to == line.name:
+        if flow.to == name:
             problems.append(Problem(path, "a line cannot declare a flow to itself (pods in a line talk freely)"))
         elif flow.to not in line_cluster:
             problems.append(Problem(path, _unknown("line", flow.to, sorted(line_cluster))))
-        elif line_cluster[flow.to] != line.cluster:
+        elif line_cluster[flow.to] not in (None, cluster) and cluster is not None:
             problems.append(
                 Problem(
                     path,
-                    f"line '{flow.to}' runs on cluster '{line_cluster[flow.to]}', not '{line.cluster}'; "
+                    f"line '{flow.to}' runs on cluster '{line_cluster[flow.to]}', not '{cluster}'; "
                     "NetworkPolicies cannot span clusters, so cross-cluster conduits are not supported",
                 )
             )
@@ -347,6 +366,22 @@ def _flow_problems(index: int, line: LineConfig, line_cluster: Mapping[str, str]
             )
         targets.add((flow.to, flow.protocol))
     return problems
+
+
+def _partial(model: type[M], raw: Any) -> M | None:
+    """The fields of an invalid item that do validate on their own, so its references still get checked."""
+    if not isinstance(raw, Mapping):
+        return None
+    values = {}
+    for name, info in model.model_fields.items():
+        if info.alias not in raw:
+            continue
+        try:
+            annotation: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+            values[name] = TypeAdapter(annotation).validate_python(raw[info.alias])
+        except ValidationError:
+            continue
+    return model.model_construct(_fields_set=set(values), **values)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -424,7 +459,7 @@ def _validate_section(name: str, value: Any) -> tuple[Any, list[Problem]]:
             try:
                 items.append(model.model_validate(raw))
             except ValidationError as error:
-                items.append(None)
+                items.append(_partial(model, raw))
                 problems.extend(_pydantic_problems(error, model, (name, i)))
         return items, problems
     adapter = TypeAdapter(model)
@@ -468,7 +503,8 @@ def _dump(value: Any) -> Any:
 
 
 def _stray_key_problems(raw: Mapping[str, Any], clusters: Sequence[ClusterConfig | None]) -> list[Problem]:
-    secret_keys = {c.kubeconfig.secret_key for _, c in _indexed(clusters)}
+    sources = [_field(c, "kubeconfig") for _, c in _indexed(clusters)]
+    secret_keys = {source.secret_key for source in sources if source is not None}
     known = [*SECTIONS, *sorted(secret_keys)]
     problems = []
     for key in raw:

@@ -90,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stack", default="dev", help="stack name (stacks/Pulumi.<stack>.yaml)")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build", help="artifact root directory")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="directory holding Pulumi.yaml")
     args = parser.parse_args(argv)
     try:
-        result = plan(args.stack)
+        result = plan(args.stack, args.project_dir.resolve())
     except PlanConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -1,0 +1,81 @@
+"""Config fixtures: a small valid factory as the raw dict a stack file would hold, and ways to bend it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from components.config import PROJECT
+
+
+def valid_raw() -> dict[str, Any]:
+    return {
+        "environment": "production",
+        "factory": {"name": "testwerk", "site": "Test Plant", "region": "eu-central-1", "timezone": "Europe/Berlin"},
+        "clusters": [
+            {
+                "name": "edge",
+                "distribution": "k3s",
+                "kubernetesVersion": "1.32",
+                "profile": "edge-small",
+                "kubeconfig": {"secretKey": "edgeKubeconfig"},
+            },
+            {
+                "name": "cloud",
+                "distribution": "eks",
+                "kubernetesVersion": "1.33",
+                "profile": "cloud",
+                "kubeconfig": {"secretKey": "cloudKubeconfig"},
+            },
+        ],
+        "teams": [
+            {"name": "press-team", "idpGroups": ["press-engineers"]},
+            {"name": "digital", "idpGroups": ["digital-a", "digital-b"]},
+        ],
+        "lines": [
+            {
+                "name": "press",
+                "cluster": "edge",
+                "team": "press-team",
+                "criticality": "critical",
+                "flows": [{"to": "weld", "ports": [4840], "protocol": "TCP"}],
+            },
+            {"name": "weld", "cluster": "edge", "team": "press-team"},
+            {"name": "mes", "cluster": "cloud", "team": "digital", "sloTarget": 99.9, "chaosOptIn": True},
+        ],
+        "edgeKubeconfig": "[secret]",
+        "cloudKubeconfig": "[secret]",
+    }
+
+
+def mutate(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """Return a copy with `path` ('lines.0.cluster') set to value; value DELETE removes the key."""
+    result = copy.deepcopy(raw)
+    *parents, last = path.split(".")
+    node: Any = result
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    key: Any = int(last) if isinstance(node, list) else last
+    if value is DELETE:
+        del node[key]
+    else:
+        node[key] = value
+    return result
+
+
+DELETE = object()
+
+
+def pulumi_config(raw: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """The raw dict as the engine hands it to a program: full keys, JSON text, secret key list."""
+    config: dict[str, str] = {}
+    secrets: list[str] = []
+    for key, value in raw.items():
+        full = f"{PROJECT}:{key}"
+        if value == "[secret]":
+            config[full] = f"kubeconfig-for-{key}"
+            secrets.append(full)
+        else:
+            config[full] = value if isinstance(value, str) else json.dumps(value)
+    return config, secrets
