@@ -60,7 +60,7 @@ def _nested_models(annotation: Any) -> list[type[BaseModel]]:
 def _table(model: type[BaseModel], key_prefix: str) -> list[str]:
     rows = ["| key | type | default | description |", "|---|---|---|---|"]
     for info in model.model_fields.values():
-        annotation = info.annotation
+        annotation: Any = info.annotation
         if info.metadata:
             annotation = typing.Annotated[annotation, *info.metadata]
         rows.append(
