@@ -10,106 +10,58 @@ from __future__ import annotations
 
 import difflib
 import re
-import zoneinfo
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    ValidationError,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
-PROJECT = "factory-floor"
+from components.config_types import (
+    CHART_MIRROR_RE,
+    LINE_NAMESPACE_PREFIX,
+    MANAGED_DISTRIBUTIONS,
+    PROJECT,
+    REGISTRY_RE,
+    RESERVED_LINE_NAMES,
+    SUPPORTED_KUBERNETES_MINORS,
+    ConfigKey,
+    Criticality,
+    Distribution,
+    Environment,
+    LineName,
+    Name,
+    Port,
+    Profile,
+    StrictModel,
+)
+from components.config_types import (
+    kubernetes_version as valid_kubernetes_version,
+)
+from components.config_types import (
+    pattern as matches,
+)
+from components.config_types import (
+    timezone as valid_timezone,
+)
 
-# Kubernetes minor versions we plan for: inside what kubernetes-validate ships schemas for and what the
-# upstream project still patches (plus the two releases edge distributions lag behind).
-SUPPORTED_KUBERNETES_MINORS = range(29, 37)
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-_REGISTRY = re.compile(r"^[a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._/-]+)?$")
-_CHART_MIRROR = re.compile(r"^(https|oci)://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._/-]*)?$")
-# Namespaces a line may never be mapped onto: the platform's own and Kubernetes' system namespaces.
-RESERVED_LINE_NAMES = frozenset({"default", "system", "platform", "monitoring"})
-LINE_NAMESPACE_PREFIX = "line-"
-
-
-def _dns_label(max_length: int) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if len(value) > max_length or not _DNS_LABEL.match(value):
-            raise ValueError(
-                f"'{value}' is not a valid name: use a DNS label of at most {max_length} characters "
-                "(lowercase letters, digits and '-', starting and ending with a letter or digit)"
-            )
-        return value
-
-    return check
-
-
-def _timezone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"'{value}' is not an IANA time zone (for example 'Europe/Berlin')") from None
-    return value
-
-
-def _kubernetes_version(value: str) -> str:
-    match = re.fullmatch(r"1\.(\d+)", value)
-    lowest, highest = SUPPORTED_KUBERNETES_MINORS[0], SUPPORTED_KUBERNETES_MINORS[-1]
-    if not match or int(match.group(1)) not in SUPPORTED_KUBERNETES_MINORS:
-        raise ValueError(f"'{value}' is not a supported Kubernetes minor version: use '1.{lowest}' to '1.{highest}'")
-    return value
-
-
-def _pattern(regex: re.Pattern[str], allowed: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if not regex.match(value):
-            raise ValueError(f"'{value}' is not allowed here: {allowed}")
-        return value
-
-    return check
-
-
-Name = Annotated[str, AfterValidator(_dns_label(63))]
-LineName = Annotated[str, AfterValidator(_dns_label(63 - len(LINE_NAMESPACE_PREFIX)))]
-Port = Annotated[int, Field(ge=1, le=65535)]
-ConfigKey = Annotated[str, AfterValidator(_pattern(_CONFIG_KEY, "a config key name (letters, digits, '-', '_')"))]
-
-Distribution = Literal["k3s", "rke2", "eks", "gke", "aks", "generic"]
-Profile = Literal["edge-small", "edge-ha", "site", "cloud"]
-Criticality = Literal["standard", "high", "critical"]
-Environment = Literal["production", "staging", "development"]
-MANAGED_DISTRIBUTIONS = frozenset({"eks", "gke", "aks"})
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors, keys are camelCase as in every Pulumi stack file, values are frozen."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=False,
-        frozen=True,
-        strict=False,
-    )
+__all__ = [
+    "LINE_NAMESPACE_PREFIX",
+    "MANAGED_DISTRIBUTIONS",
+    "PROJECT",
+    "SUPPORTED_KUBERNETES_MINORS",
+    "Criticality",
+    "Profile",
+]
 
 
 class FactoryIdentity(StrictModel):
     name: Name = Field(description="Factory id, used in every resource name and label (DNS label).")
     site: str = Field(min_length=1, description="Human-readable plant location, e.g. 'Augsburg Plant 2'.")
     region: Annotated[
-        str, AfterValidator(_pattern(re.compile(r"^[a-z0-9-]+$"), "lowercase letters, digits and '-'"))
+        str, AfterValidator(matches(re.compile(r"^[a-z0-9-]+$"), "lowercase letters, digits and '-'"))
     ] = Field(description="Region the plant belongs to (also the default cloud region for its backups).")
-    timezone: Annotated[str, AfterValidator(_timezone)] = Field(
+    timezone: Annotated[str, AfterValidator(valid_timezone)] = Field(
         description="IANA time zone of the plant; schedules (backups, drills, chaos) run in plant time."
     )
 
@@ -130,7 +82,7 @@ class KubeconfigSource(StrictModel):
 class ClusterConfig(StrictModel):
     name: Name = Field(description="Cluster id, unique in the factory.")
     distribution: Distribution = Field(description="Kubernetes distribution; decides platform defaults.")
-    kubernetes_version: Annotated[str, AfterValidator(_kubernetes_version)] = Field(
+    kubernetes_version: Annotated[str, AfterValidator(valid_kubernetes_version)] = Field(
         description="Kubernetes minor version ('1.31'); pins Pod Security labels and manifest validation."
     )
     profile: Profile = Field(
@@ -198,7 +150,7 @@ class SiteConfig(StrictModel):
     registry_mirror: (
         Annotated[
             str,
-            AfterValidator(_pattern(_REGISTRY, "a registry host[:port][/path], e.g. 'registry.plant.local/mirror'")),
+            AfterValidator(matches(REGISTRY_RE, "a registry host[:port][/path], e.g. 'registry.plant.local/mirror'")),
         ]
         | None
     ) = Field(default=None, description="Container registry mirror that replaces every image registry.")
@@ -206,7 +158,7 @@ class SiteConfig(StrictModel):
         Annotated[
             str,
             AfterValidator(
-                _pattern(_CHART_MIRROR, "an https:// or oci:// URL, e.g. 'oci://registry.plant.local/charts'")
+                matches(CHART_MIRROR_RE, "an https:// or oci:// URL, e.g. 'oci://registry.plant.local/charts'")
             ),
         ]
         | None
