@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.config_security import MANAGED_CLOUD, LineSecret, SecurityConfig, VaultPath, WorkloadIdentityConfig
 from components.config_types import (
     CHART_MIRROR_RE,
     LINE_NAMESPACE_PREFIX,
@@ -88,6 +89,16 @@ class ClusterConfig(StrictModel):
     profile: Profile = Field(
         description="Sizing profile: replicas, quotas, requests/limits, retention, which add-ons run."
     )
+    workload_identity: WorkloadIdentityConfig | None = Field(
+        default=None,
+        description=(
+            "Cloud identity federation for line workloads. EKS needs `aws`, GKE `gcp`, AKS `azure`; k3s/RKE2 may "
+            "federate any cloud through a self-hosted OIDC issuer. Unset: lines get no cloud identity."
+        ),
+    )
+    vault_auth_mount_path: VaultPath | None = Field(
+        default=None, description="This cluster's Vault Kubernetes auth mount (default `security.vault.authMountPath`)."
+    )
     kubeconfig: KubeconfigSource = Field(
         description="Where the explicit Kubernetes provider gets its credentials (never ambient kubeconfig)."
     )
@@ -136,6 +147,10 @@ class LineConfig(StrictModel):
     )
     metrics_port: Port = Field(default=9464, description="Port the observability stack may scrape on the line's pods.")
     chaos_opt_in: bool = Field(default=False, description="Allow chaos experiments to target this line's namespace.")
+    secrets: list[LineSecret] = Field(
+        default_factory=list,
+        description="Secrets the line needs, synced from Vault by External Secrets (values never pass here).",
+    )
 
     @staticmethod
     def namespace_of(line_name: str) -> str:
@@ -174,10 +189,14 @@ class FactoryConfig(StrictModel):
     teams: list[TeamConfig] = Field(min_length=1, description="Teams that own production lines.")
     lines: list[LineConfig] = Field(min_length=1, description="Production lines (one namespace each).")
     site: SiteConfig = Field(default_factory=SiteConfig, description="Site-wide settings (mirrors).")
+    security: SecurityConfig = Field(
+        default_factory=SecurityConfig, description="Zero-trust baseline: Gatekeeper, Vault, Falco."
+    )
 
     @model_validator(mode="after")
     def _references(self) -> FactoryConfig:
         problems = cross_reference_problems(self.clusters, self.teams, self.lines)
+        problems += security_problems(self.security, self.site, self.clusters, self.lines)
         if problems:
             raise ValueError("; ".join(f"{p.path}: {p.message}" for p in problems))
         return self
@@ -320,6 +339,43 @@ def _flow_problems(
     return problems
 
 
+def security_problems(
+    security: SecurityConfig,
+    site: SiteConfig,
+    clusters: Sequence[ClusterConfig | None],
+    lines: Sequence[LineConfig | None],
+) -> list[Problem]:
+    problems = []
+    if not security.gatekeeper.allowed_images and site.registry_mirror is None:
+        problems.append(
+            Problem(
+                config_path(("security", "gatekeeper", "allowedImages")),
+                "is required when site.registryMirror is not set: list the registries lines may pull from",
+            )
+        )
+    for i, cluster in _indexed(clusters):
+        identity, distribution = _field(cluster, "workload_identity"), _field(cluster, "distribution")
+        expected = MANAGED_CLOUD.get(distribution or "")
+        if identity is not None and expected is not None and identity.cloud != expected:
+            problems.append(
+                Problem(
+                    config_path(("clusters", i, "workloadIdentity")),
+                    f"a {distribution} cluster federates with {expected} only, not {identity.cloud}",
+                )
+            )
+    for i, line in _indexed(lines):
+        secrets = _field(line, "secrets") or []
+        if secrets and security.vault is None:
+            problems.append(
+                Problem(config_path(("lines", i, "secrets")), "needs security.vault: secrets come from Vault only")
+            )
+        names = [secret.name for secret in secrets]
+        for j, name in enumerate(names):
+            if name in names[:j]:
+                problems.append(Problem(config_path(("lines", i, "secrets", j, "name")), f"'{name}' is declared twice"))
+    return problems
+
+
 def _partial(model: type[M], raw: Any) -> M | None:
     """The fields of an invalid item that do validate on their own, so its references still get checked."""
     if not isinstance(raw, Mapping):
@@ -347,6 +403,7 @@ SECTIONS: dict[str, Any] = {
     "teams": TeamConfig,
     "lines": LineConfig,
     "site": SiteConfig,
+    "security": SecurityConfig,
 }
 LIST_SECTIONS = frozenset({"clusters", "teams", "lines"})
 REQUIRED_SECTIONS = ("factory", "clusters", "teams", "lines")
@@ -440,6 +497,12 @@ def load_factory_config(raw: Mapping[str, Any]) -> FactoryConfig:
 
     clusters, teams, lines = (parsed.get(s) or [] for s in ("clusters", "teams", "lines"))
     problems.extend(cross_reference_problems(clusters, teams, lines))
+    if "security" not in raw or parsed.get("security") is not None:
+        problems.extend(
+            security_problems(
+                parsed.get("security") or SecurityConfig(), parsed.get("site") or SiteConfig(), clusters, lines
+            )
+        )
     problems.extend(_stray_key_problems(raw, clusters))
     if problems:
         raise FactoryConfigError(sorted(set(problems), key=lambda p: (p.path, p.message)))

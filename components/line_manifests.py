@@ -21,6 +21,7 @@ Manifest = dict[str, Any]
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}  # CoreDNS on k3s, RKE2, EKS, GKE and AKS alike
 MONITORING_NAMESPACE = "monitoring"
+WORKLOAD_SERVICE_ACCOUNT = "line-workload"
 
 EDIT_RULES: list[Manifest] = [
     # Explicit verbs and resources, never wildcards. Deliberately absent: secrets (delivered by External
@@ -246,11 +247,14 @@ def editor_binding(spec: LineSpec) -> Manifest:
     }
 
 
-def workload_service_account(spec: LineSpec) -> Manifest:
+def workload_service_account(spec: LineSpec, annotations: dict[str, Any] | None = None) -> Manifest:
+    metadata = spec.metadata(WORKLOAD_SERVICE_ACCOUNT)
+    if annotations:
+        metadata["annotations"] = dict(annotations)  # the cloud identity this account federates with
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": spec.metadata("line-workload"),
+        "metadata": metadata,
         # workloads that need the API opt in per pod; the default is no token on disk
         "automountServiceAccountToken": False,
     }

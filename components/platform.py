@@ -10,7 +10,9 @@ import pulumi_kubernetes as k8s
 from components.config import FactoryConfig
 from components.line_manifests import InboundFlow, LineSpec
 from components.production_line import ProductionLine
+from components.security_baseline import BaselineSpec, SecurityBaseline
 from components.stack_inputs import StackInputs
+from components.workload_identity import IdentitySpec, WorkloadIdentity, cloud_provider
 
 TOKEN = "factory:index:FactoryPlatform"
 
@@ -36,6 +38,9 @@ def line_specs(config: FactoryConfig) -> list[LineSpec]:
 
 class FactoryPlatform(pulumi.ComponentResource):
     providers: dict[str, k8s.Provider]
+    cloud_providers: dict[str, pulumi.ProviderResource]
+    baselines: dict[str, SecurityBaseline]
+    identities: dict[str, WorkloadIdentity]
     lines: dict[str, ProductionLine]
 
     def __init__(self, name: str, inputs: StackInputs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -58,15 +63,45 @@ class FactoryPlatform(pulumi.ComponentResource):
             )
             for cluster in config.clusters
         }
-        self.lines = {
-            spec.line.name: ProductionLine(
-                f"{name}-{spec.line.name}",
-                spec,
-                opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.providers[spec.cluster.name]}),
-            )
-            for spec in line_specs(config)
+        self.cloud_providers = {
+            cluster.name: provider
+            for cluster in config.clusters
+            if (provider := cloud_provider(f"{name}-{cluster.name}", cluster, pulumi.ResourceOptions(parent=self)))
         }
+        self.baselines = {
+            cluster.name: SecurityBaseline(
+                f"{name}-{cluster.name}-baseline",
+                BaselineSpec(config, cluster),
+                opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.providers[cluster.name]}),
+            )
+            for cluster in config.clusters
+        }
+        self.identities = {}
+        self.lines = {}
+        for spec in line_specs(config):
+            self.lines[spec.line.name] = self._line(name, spec)
+
         self.register_outputs({"lines": self.line_summary()})
+
+    def _line(self, name: str, spec: LineSpec) -> ProductionLine:
+        cluster = spec.cluster.name
+        annotations = None
+        if cluster in self.cloud_providers:
+            identity = WorkloadIdentity(
+                f"{name}-{spec.line.name}-identity",
+                IdentitySpec(spec.factory, spec.cluster, spec.line),
+                self.cloud_providers[cluster],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.identities[spec.line.name] = identity
+            annotations = identity.annotations
+        return ProductionLine(
+            f"{name}-{spec.line.name}",
+            spec,
+            opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.providers[cluster]}),
+            identity_annotations=annotations,
+            secret_store_ready=self.baselines[cluster].secret_store,
+        )
 
     def line_summary(self) -> dict[str, dict[str, pulumi.Input[str]]]:
         return {

@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 from pydantic.alias_generators import to_snake
 
 from components import line_manifests as build
+from components import secret_store
 from components.line_manifests import LineSpec, Manifest
 
 TOKEN = "factory:index:ProductionLine"
@@ -19,6 +20,11 @@ def manifest_args(manifest: Manifest) -> dict[str, Any]:
     return {to_snake(key): value for key, value in manifest.items() if key not in ("apiVersion", "kind")}
 
 
+def custom_resource_args(manifest: Manifest) -> dict[str, Any]:
+    """A custom resource's manifest as CustomResource keywords (apiVersion -> api_version, rest as is)."""
+    return {"api_version": manifest["apiVersion"], **{k: v for k, v in manifest.items() if k != "apiVersion"}}
+
+
 class ProductionLine(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
     quota: k8s.core.v1.ResourceQuota
@@ -27,8 +33,16 @@ class ProductionLine(pulumi.ComponentResource):
     editor_role: k8s.rbac.v1.Role
     editor_binding: k8s.rbac.v1.RoleBinding
     service_account: k8s.core.v1.ServiceAccount
+    external_secrets: list[k8s.apiextensions.CustomResource]
 
-    def __init__(self, name: str, spec: LineSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        spec: LineSpec,
+        opts: pulumi.ResourceOptions | None = None,
+        identity_annotations: dict[str, pulumi.Input[str]] | None = None,
+        secret_store_ready: pulumi.Resource | None = None,
+    ) -> None:
         super().__init__(TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.namespace = k8s.core.v1.Namespace(f"{name}-namespace", **manifest_args(build.namespace(spec)), opts=child)
@@ -51,8 +65,20 @@ class ProductionLine(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.editor_role]),
         )
         self.service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-workload", **manifest_args(build.workload_service_account(spec)), opts=inside
+            f"{name}-workload",
+            **manifest_args(build.workload_service_account(spec, identity_annotations)),
+            opts=inside,
         )
+        # ExternalSecrets need ESO's CRDs and the cluster's Vault store; values never pass through here
+        after_store = [self.namespace, *([secret_store_ready] if secret_store_ready else [])]
+        self.external_secrets = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-secret-{secret.name}",
+                **custom_resource_args(secret_store.external_secret(secret, spec.line, spec.team.name, spec.factory)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after_store),
+            )
+            for secret in spec.line.secrets
+        ]
         self.register_outputs(
             {
                 "namespace": self.namespace.metadata.name,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pulumi
 
 from components.config import FactoryConfig, FactoryConfigError, load_factory_config
-from offline import harness, render
+from offline import bundle, harness, render
 from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
 from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_stack
 
@@ -99,7 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     out_dir = args.out / args.stack
     rendered = render.write_artifacts(out_dir, result.recording, result.verdicts)
+    bundles = bundle.bundles(result.recording)
+    bundle.write_bundle(out_dir, bundles)
     print("\n".join(report(result)))
+    print("\nCharts, images and footprint per cluster (build/<stack>/bundle.json):")
+    print("\n".join(bundle.report_lines(bundles)))
     print(f"\nWrote {out_dir / 'plan.json'} and {len(rendered)} manifests under {out_dir / 'manifests'}")
     if result.exit_code == EXIT_VIOLATION:
         print(f"\n{len(mandatory_violations(result.verdicts))} mandatory policy violation(s)", file=sys.stderr)

@@ -88,7 +88,8 @@ class RenderedManifest:
 
 
 def cluster_of(r: Registration, by_urn: dict[str, Registration]) -> str:
-    provider = by_urn.get(r.provider.rsplit("::", 1)[0]) if r.provider else None
+    reference = r.provider or r.providers.get("kubernetes", "")
+    provider = by_urn.get(reference.rsplit("::", 1)[0]) if reference else None
     if provider is None:
         return "_default"
     identifier = provider.inputs.get("clusterIdentifier")

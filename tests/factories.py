@@ -44,6 +44,7 @@ def valid_raw() -> dict[str, Any]:
             {"name": "weld", "cluster": "edge", "team": "press-team"},
             {"name": "mes", "cluster": "cloud", "team": "digital", "sloTarget": 99.9, "chaosOptIn": True},
         ],
+        "security": {"gatekeeper": {"allowedImages": ["registry.plant.local/*"]}},
         "edgeKubeconfig": "[secret]",
         "cloudKubeconfig": "[secret]",
     }

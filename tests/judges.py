@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import kubernetes_validate
 import yaml
@@ -148,6 +148,10 @@ class FailedCheck(TypedDict):
     resource: str  # checkov's resource id, e.g. 'Pod.default.bad'
 
 
+class AcceptedCheck(FailedCheck):
+    reason: str  # from tests/checkov_skips.yaml
+
+
 class CheckovResult(TypedDict):
     passed: int
     failed: int
@@ -156,6 +160,8 @@ class CheckovResult(TypedDict):
     parsing_errors: list[str]
     checkov_version: str
     failed_checks: list[FailedCheck]
+    accepted_checks: NotRequired[list[AcceptedCheck]]  # failures a resource-scoped skip excuses
+    unused_skips: NotRequired[list[str]]  # scoped skips that matched nothing: stale, remove them
 
 
 def checkov_binary() -> Path:
@@ -171,21 +177,64 @@ def checkov_binary() -> Path:
     return binary
 
 
-def load_checkov_skips(path: Path = CHECKOV_SKIPS_FILE) -> dict[str, str]:
-    """check_id -> reason; every entry must name a Kubernetes check and carry a non-empty reason."""
+class CheckovSkip(TypedDict):
+    reason: str
+    resources: list[str] | None  # None: the check is not run at all; else only these resources are excused
+
+
+def _skip(check_id: Any, entry: Any) -> CheckovSkip | None:
+    if not (isinstance(check_id, str) and CHECK_ID.match(check_id)):
+        return None
+    if isinstance(entry, str):
+        return CheckovSkip(reason=entry, resources=None) if entry.strip() else None
+    if not isinstance(entry, dict) or set(entry) - {"reason", "resources"}:
+        return None
+    reason, resources = entry.get("reason"), entry.get("resources")
+    if not (isinstance(reason, str) and reason.strip()):
+        return None
+    if not (isinstance(resources, list) and resources and all(isinstance(r, str) and r for r in resources)):
+        return None
+    return CheckovSkip(reason=reason, resources=list(resources))
+
+
+def load_checkov_skips(path: Path = CHECKOV_SKIPS_FILE) -> dict[str, CheckovSkip]:
+    """check_id -> skip; each names a Kubernetes check and carries a reason, optionally scoped to resources."""
     data = yaml.safe_load(path.read_text())
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping check_id -> reason, got {type(data).__name__}")
+    skips = {check_id: _skip(check_id, entry) for check_id, entry in data.items()}
     problems = [
-        f"{check_id!r}: needs a check id like CKV_K8S_NN and a non-empty reason"
-        for check_id, reason in data.items()
-        if not (isinstance(check_id, str) and CHECK_ID.match(check_id) and isinstance(reason, str) and reason.strip())
+        f"{check_id!r}: needs a check id like CKV_K8S_NN and a non-empty reason (optionally with a non-empty "
+        "`resources` list of checkov resource ids)"
+        for check_id, skip in skips.items()
+        if skip is None
     ]
     if problems:
         raise ValueError(f"{path}: " + "; ".join(problems))
-    return {str(k): str(v) for k, v in data.items()}
+    return {str(k): v for k, v in skips.items() if v is not None}
+
+
+def apply_scoped_skips(result: CheckovResult, skips: Mapping[str, CheckovSkip]) -> CheckovResult:
+    """Move failures that a resource-scoped skip excuses into `accepted`; every other failure stays."""
+    kept, accepted = [], []
+    for check in result["failed_checks"]:
+        skip = skips.get(check["check_id"])
+        if skip is not None and skip["resources"] is not None and check["resource"] in skip["resources"]:
+            accepted.append(AcceptedCheck(**check, reason=skip["reason"]))
+        else:
+            kept.append(check)
+    used = {(a["check_id"], a["resource"]) for a in accepted}
+    result["unused_skips"] = sorted(
+        f"{check_id} {resource}"
+        for check_id, skip in skips.items()
+        for resource in skip["resources"] or []
+        if (check_id, resource) not in used
+    )
+    result["failed_checks"], result["accepted_checks"] = kept, accepted
+    result["failed"] -= len(accepted)
+    return result
 
 
 def _stray_checkov_configs(directory: Path) -> list[Path]:
@@ -231,11 +280,12 @@ def normalize_checkov(output: str) -> CheckovResult:
     return result
 
 
-def run_checkov(directory: Path, skips: Mapping[str, str] | None = None) -> CheckovResult:
+def run_checkov(directory: Path, skips: Mapping[str, CheckovSkip] | None = None) -> CheckovResult:
     """Run checkov's Kubernetes checks fully offline on a directory of YAML manifests.
 
-    Skips come from tests/checkov_skips.yaml (or `skips`) and go to checkov as `--skip-check`, so checkov
-    does not run them at all. Raises CheckovError when checkov is missing or cannot judge.
+    Skips come from tests/checkov_skips.yaml (or `skips`): unscoped ones go to checkov as `--skip-check`, so
+    checkov does not run them at all; resource-scoped ones excuse exactly those resources' failures, which
+    are reported as `accepted_checks`. Raises CheckovError when checkov is missing or cannot judge.
     """
     directory = directory.resolve()
     if not directory.is_dir():
@@ -246,7 +296,8 @@ def run_checkov(directory: Path, skips: Mapping[str, str] | None = None) -> Chec
             f"checkov config file(s) {', '.join(map(str, stray))} would change which checks run; "
             f"skips belong in {CHECKOV_SKIPS_FILE}"
         )
-    skip_ids = sorted(load_checkov_skips() if skips is None else skips)
+    skips = load_checkov_skips() if skips is None else skips
+    skip_ids = sorted(check_id for check_id, skip in skips.items() if skip["resources"] is None)
     command = [
         str(checkov_binary()),
         "--directory",
@@ -273,7 +324,7 @@ def run_checkov(directory: Path, skips: Mapping[str, str] | None = None) -> Chec
     result = normalize_checkov(completed.stdout)
     if completed.returncode == 1 and result["failed"] == 0:
         raise CheckovError(f"checkov exited 1 without failed checks: {completed.stderr[-2000:]}")
-    return result
+    return apply_scoped_skips(result, skips)
 
 
 def format_failed_checks(result: CheckovResult) -> str:

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 import regopy
 
-from components import gatekeeper
+from components import gatekeeper_policies as gatekeeper
 from tests.factories import mutate
 
 

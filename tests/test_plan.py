@@ -136,8 +136,10 @@ def test_mandatory_violation_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyP
     )
     monkeypatch.setattr(plan_cli, "load_policies", lambda _path: [forbid])
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == plan_cli.EXIT_VIOLATION
-    violations = json.loads((tmp_path / "dev" / "plan.json").read_text())["violations"]
-    assert len(violations) == 2 and {v["level"] for v in violations} == {"mandatory"}
+    document = json.loads((tmp_path / "dev" / "plan.json").read_text())
+    namespaces = [r for r in document["resources"] if r["type"] == "kubernetes:core/v1:Namespace"]
+    violations = document["violations"]
+    assert len(violations) == len(namespaces) > 2 and {v["level"] for v in violations} == {"mandatory"}
     assert all(v["policy"] == "test-no-namespaces" for v in violations)
 
 

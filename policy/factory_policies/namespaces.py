@@ -1,31 +1,24 @@
-"""Every namespace declares its Pod Security level, restricted unless it is a known system namespace."""
+"""Every namespace declares its Pod Security level, restricted unless it is an exempt system namespace."""
 
 from __future__ import annotations
 
 import re
 
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    Severity,
-)
+from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from factory_policies.controls import K8S_NAMESPACE, PSS, labels, metadata, references
+from factory_policies.controls import CIS_KUBERNETES, IEC_62443, K8S_NAMESPACE, PSS, labels, object_name
+from factory_policies.kit import resource_policy
+from factory_policies.settings import setting
 
-DEFAULT_EXEMPT = ["kube-system", "gatekeeper-system", "kube-bench"]
+MODES = ("enforce", "audit", "warn")
 _VERSION = re.compile(r"^v1\.\d+$")
 
 
-def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != K8S_NAMESPACE:
-        return
-    name = metadata(args.props).get("name", args.name)
-    exempt = args.get_config().get("exemptNamespaces", DEFAULT_EXEMPT)
+def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    name = object_name(args.props, args.name)
+    exempt = setting(args, "exemptNamespaces")
     found = labels(args.props)
-    for mode in ("enforce", "audit", "warn"):
+    for mode in MODES:
         level = found.get(f"pod-security.kubernetes.io/{mode}")
         version = found.get(f"pod-security.kubernetes.io/{mode}-version")
         if level is None:
@@ -36,6 +29,7 @@ def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -
                 f"namespaces ({', '.join(exempt)}) may be less than restricted",
                 None,
             )
+        # a pinned minor keeps a cluster upgrade from silently changing what 'restricted' means
         if version is None or not _VERSION.match(str(version)):
             report_violation(
                 f"namespace '{name}' must pin pod-security.kubernetes.io/{mode}-version to a minor "
@@ -44,24 +38,21 @@ def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -
             )
 
 
-namespace_pod_security = ResourceValidationPolicy(
+namespace_pod_security = resource_policy(
     name="namespace-pod-security-restricted",
-    display_name="Namespaces enforce Pod Security 'restricted'",
+    title="Namespaces enforce Pod Security 'restricted'",
     description=(
         "Every namespace carries Pod Security Admission labels for enforce, audit and warn, pinned to a "
         "Kubernetes minor, at level 'restricted' unless the namespace is an allow-listed system namespace."
     ),
-    validate=_validate,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    controls=(PSS("restricted"), CIS_KUBERNETES("5.2.1"), IEC_62443("SR 7.6"), IEC_62443("SR 2.1")),
+    resource_types=(K8S_NAMESPACE,),
+    check=_check,
     severity=Severity.HIGH,
-    framework=PSS,
-    tags=references("pss:restricted", "cis-k8s:5.2.1", "iec62443:SR 7.6", "iec62443:SR 2.1"),
-    remediation_steps=(
+    remediation=(
         "Label the namespace with pod-security.kubernetes.io/{enforce,audit,warn}=restricted and "
         "...-version=v1.NN for the cluster's minor; or, for a system namespace that must run privileged "
         "agents, add it to the pack config `exemptNamespaces` with a documented reason."
     ),
-    config_schema=PolicyConfigSchema(
-        properties={"exemptNamespaces": {"type": "array", "items": {"type": "string"}}},
-    ),
+    config=("exemptNamespaces",),
 )

@@ -1,0 +1,100 @@
+"""Supply chain: every image is pinned, and comes only from the registries the stack allows.
+
+The matching mirrors the Gatekeeper constraints the platform installs (K8sDisallowedTags,
+K8sAllowedReposv2), so what preview refuses is exactly what admission would refuse later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
+
+from factory_policies.controls import CIS_KUBERNETES, IEC_62443
+from factory_policies.kit import resource_policy
+from factory_policies.settings import setting
+from factory_policies.workloads import WORKLOAD_TYPES, Container, containers, pod_spec
+
+MUTABLE_TAGS = frozenset({"latest"})
+
+
+def image_tag(image: str) -> str:
+    """The tag follows the last ':' of the last path segment, so a registry port is never taken for it."""
+    name = image.rsplit("/", 1)[-1]
+    return name.rsplit(":", 1)[1] if ":" in name else ""
+
+
+def pinning_problem(image: str) -> str | None:
+    if "@" in image:
+        return None  # a digest names exactly one image, whatever tag sits next to it
+    tag = image_tag(image)
+    if not tag:
+        return "has no tag (resolves to latest)"
+    if tag in MUTABLE_TAGS:
+        return f"uses the mutable tag '{tag}'"
+    return None
+
+
+def allowed(image: str, patterns: list[str]) -> bool:
+    """K8sAllowedReposv2: exact match, or prefix match when the pattern ends with '*'. A bare registry
+    prefix would also admit 'registry.plant.attacker.example/...', so a trailing '*' must be explicit."""
+    return any(image == p or (p.endswith("*") and image.startswith(p[:-1])) for p in patterns)
+
+
+def _images(args: ResourceValidationArgs) -> Iterator[tuple[Container, str]]:
+    pod = pod_spec(args.resource_type, args.props)
+    if pod is None:
+        return
+    for container in containers(pod):
+        image = container.get("image")
+        if image is not None:
+            yield container, str(image)
+
+
+def _check_pinned(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for container, image in _images(args):
+        problem = pinning_problem(image)
+        if problem:
+            report_violation(f"{container.where('image')} '{image}' {problem}", None)
+
+
+def _check_registries(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    patterns = [str(p) for p in setting(args, "allowedRegistries")]
+    if not patterns:
+        return  # no allow-list configured: only the pinning policy applies
+    for container, image in _images(args):
+        if not allowed(image, patterns):
+            report_violation(f"{container.where('image')} '{image}' is not from an allowed registry {patterns}", None)
+
+
+image_pinned = resource_policy(
+    name="image-pinned",
+    title="Images are pinned to a tag or digest, never latest",
+    description=(
+        "Every container, initContainer and ephemeralContainer image of every workload kind names a tag "
+        "other than 'latest' or a digest, so what was reviewed is what runs."
+    ),
+    controls=(IEC_62443("SR 3.4"), CIS_KUBERNETES("5.5.1")),
+    resource_types=WORKLOAD_TYPES,
+    check=_check_pinned,
+    severity=Severity.HIGH,
+    remediation="Reference the image by an immutable version tag or, better, by digest (image@sha256:...).",
+)
+
+image_allowed_registries = resource_policy(
+    name="image-allowed-registries",
+    title="Images come only from allowed registries",
+    description=(
+        "When the stack configures `allowedRegistries`, every image of every workload kind matches one "
+        "entry exactly, or by prefix when the entry ends with '*' (Gatekeeper K8sAllowedReposv2 semantics)."
+    ),
+    controls=(IEC_62443("SR 3.4"), IEC_62443("SR 7.8"), CIS_KUBERNETES("5.5.1")),
+    resource_types=WORKLOAD_TYPES,
+    check=_check_registries,
+    severity=Severity.HIGH,
+    remediation=(
+        "Pull the image through the site's registry mirror (site.registryMirror) or add its repository, "
+        "ending in '*', to the pack config `allowedRegistries`."
+    ),
+    config=("allowedRegistries",),
+)

@@ -1,0 +1,146 @@
+"""The pack's configuration: every setting a stack may change, its secure default and why, in one place.
+
+Pulumi policy config is per policy: a policy declares the keys it reads in its `config_schema`, and a stack
+sets them per policy name (`pulumi preview --policy-pack policy --policy-pack-config config.json`, or a
+policy group in Pulumi Cloud). Settings several policies share — exempt namespaces, the environment — are
+therefore declared here once and spread over the policies that read them by `pack_config(...)`, which
+writes the per-policy document. Every policy also falls back to the default below when its config omits
+a key, so a pack run without any config is the strictest one. `enforcementLevel` is native to that
+document (per policy, or "all" for the whole pack) and needs no schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import Policy, PolicyConfigSchema
+
+# Namespaces whose workloads legitimately need more than Pod Security "restricted" allows. Each entry is a
+# decision an auditor will ask about, so the reason travels with it (docs/policies.md prints them).
+EXEMPT_NAMESPACES: dict[str, str] = {
+    "kube-system": "Kubernetes' own add-ons (CNI, CoreDNS, kube-proxy, CSI node plugins) need host access.",
+    "gatekeeper-system": (
+        "the admission controller itself; Gatekeeper exempts its namespace so a bad constraint can never "
+        "lock out the component that would fix it."
+    ),
+    "falco": "Falco's modern-eBPF probe needs privileged mode, hostPID and host mounts to observe syscalls.",
+    "trivy-system": "trivy-operator's node-collector jobs read node configuration through hostPath mounts.",
+    "kube-bench": "kube-bench runs the CIS node checks: it needs hostPID and hostPath mounts of /etc and /var/lib.",
+}
+
+PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    schema: Mapping[str, Any]  # JSON schema of the value, including its default and description
+
+    @property
+    def default(self) -> Any:
+        return self.schema["default"]
+
+
+def _strings(description: str, default: list[str]) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string"}, "default": default, "description": description}
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting(
+            "exemptNamespaces",
+            _strings(
+                "Namespaces whose workloads are not judged by the Pod Security policies and whose namespace may "
+                "be labelled less than restricted. Replaces the default list; keep the system namespaces you "
+                "still need.",
+                list(EXEMPT_NAMESPACES),
+            ),
+        ),
+        Setting(
+            "allowedRegistries",
+            _strings(
+                "Image patterns workloads may use, matched like Gatekeeper's K8sAllowedReposv2: an entry "
+                "matches an image exactly, or as a prefix when it ends with '*'. Empty: no registry "
+                "restriction (images must still be pinned).",
+                [],
+            ),
+        ),
+        Setting(
+            "minimumRetentionDays",
+            {
+                "type": "number",
+                "minimum": 1,
+                "default": 30,
+                "description": "Shortest immutable retention of a backup store (object lock, GCS retention "
+                "policy, Azure immutability), in days. 30 matches Velero's default backup TTL (720h).",
+            },
+        ),
+        Setting(
+            "environment",
+            {
+                "type": "string",
+                "enum": ["production", "staging", "development"],
+                "default": PRODUCTION,
+                "description": "Stage of the stack. Production requires object lock COMPLIANCE, locked GCS "
+                "retention and protected backup stores. Without config the stack tag `environment` is used, "
+                "and without that the strictest stage, production.",
+            },
+        ),
+        Setting(
+            "exposedServiceNamespaces",
+            _strings(
+                "Namespaces where Services of type LoadBalancer or NodePort (or with externalIPs) are allowed. "
+                "Default: none — a production line is a zone and opens no door to the plant network itself.",
+                [],
+            ),
+        ),
+        Setting(
+            "clusterAdminSubjects",
+            _strings(
+                "Subjects allowed to be bound to cluster-admin or to carry the system:masters group, written "
+                "'Kind:name' ('Group:platform-admins', 'User:break-glass', 'ServiceAccount:ns/name').",
+                [],
+            ),
+        ),
+    )
+}
+
+
+def config_schema(*keys: str) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties={key: dict(SETTINGS[key].schema) for key in keys})
+
+
+def setting(args: Any, key: str) -> Any:
+    """The stack's value of a declared setting (ResourceValidationArgs or StackValidationArgs), else default."""
+    value = args.get_config().get(key)
+    return SETTINGS[key].default if value is None else value
+
+
+def environment(args: Any) -> str:
+    configured = args.get_config().get("environment") or args.stack_tags.get("environment")
+    return str(configured or SETTINGS["environment"].default)
+
+
+def is_production(args: Any) -> bool:
+    return environment(args) == PRODUCTION
+
+
+def pack_config(policies: Iterable[Policy], **values: Any) -> dict[str, dict[str, Any]]:
+    """The per-policy config document for shared settings: each value goes to every policy declaring it.
+
+    `pack_config(ALL_POLICIES, environment="development")` is what `--policy-pack-config` reads and what
+    the offline runner's `evaluate(config=...)` takes.
+    """
+    unknown = set(values) - set(SETTINGS)
+    if unknown:
+        raise KeyError(f"unknown pack settings: {', '.join(sorted(unknown))} (known: {', '.join(SETTINGS)})")
+    document: dict[str, dict[str, Any]] = {}
+    for policy in policies:
+        declared = policy.config_schema.properties if policy.config_schema else {}
+        chosen = {key: value for key, value in values.items() if key in declared}
+        if chosen:
+            document[policy.name] = chosen
+    return document
