@@ -40,6 +40,7 @@ bench: $(BIN)/.installed
 
 docs: $(BIN)/.installed
 	$(BIN)/python -m offline.config_reference > docs/configuration.md
+	$(BIN)/python -m offline.policy_catalogue > docs/policies.md
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -6,14 +6,18 @@ Exit codes: 0 clean, 1 a mandatory policy violation, 2 a configuration error.
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
 from components.config import FactoryConfig, FactoryConfigError, load_factory_config
-from offline import bundle, harness, render
+from components.security_baseline import BaselineSpec
+from offline import bundle, compliance, harness, render
 from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
 from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_stack
 
@@ -27,6 +31,7 @@ class PlanResult:
     config: FactoryConfig
     recording: harness.Recording
     verdicts: list[Verdict]
+    policy_config: dict[str, dict[str, Any]]
 
     @property
     def exit_code(self) -> int:
@@ -68,8 +73,26 @@ def plan(stack: str, project_dir: Path = PROJECT_DIR) -> PlanResult:
         )
     except pulumi.RunError as error:
         raise PlanConfigError(str(error)) from None
-    verdicts = evaluate(load_policies(project_dir / "policy"), recording)
-    return PlanResult(settings, config, recording, verdicts)
+    policies = load_policies(project_dir / "policy")
+    policy_config = stack_policy_config(policies, config)
+    verdicts = evaluate(policies, recording, config=policy_config)
+    return PlanResult(settings, config, recording, verdicts, policy_config)
+
+
+def stack_policy_config(policies: list[Any], config: FactoryConfig) -> dict[str, dict[str, Any]]:
+    """The pack config this stack is judged with — what `pulumi preview --policy-pack-config` would read
+    (written to build/<stack>/policy-config.json): its stage, the namespaces the baseline exempts and the
+    images Gatekeeper allows, so CrossGuard and admission control agree."""
+    settings = importlib.import_module("factory_policies.settings")
+    specs = [BaselineSpec(config, cluster) for cluster in config.clusters]
+    return dict(
+        settings.pack_config(
+            policies,
+            environment=config.environment,
+            exemptNamespaces=sorted({ns for spec in specs for ns in spec.exempt_namespaces()}),
+            allowedRegistries=sorted({image for spec in specs for image in spec.allowed_images()}),
+        )
+    )
 
 
 def report(result: PlanResult) -> list[str]:
@@ -78,11 +101,12 @@ def report(result: PlanResult) -> list[str]:
     lines += ["", *render.tree_lines(result.recording), "", "Resources by type:"]
     counts = render.type_counts(result.recording)
     lines += [f"    {count:>4}  {type_}" for type_, count in counts]
-    lines += [f"    {sum(c for _, c in counts):>4}  total", "", "Policies:"]
-    for verdict in result.verdicts:
-        status = "pass" if verdict.passed else f"FAIL ({len(verdict.violations)})"
-        lines.append(f"    [{verdict.level:<9}] {verdict.policy.name:<45} {status}")
-        lines += [f"        - {v.resource}: {v.message}" for v in verdict.violations]
+    lines += [f"    {sum(c for _, c in counts):>4}  total", ""]
+    lines += compliance.framework_lines(result.verdicts, result.recording, result.policy_config)
+    violations = [v for verdict in result.verdicts for v in verdict.violations]
+    if violations:
+        lines += ["", "Violations:"]
+        lines += [f"    [{v.level}] {v.policy}: {v.resource}: {v.message}" for v in violations]
     return lines
 
 
@@ -101,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     rendered = render.write_artifacts(out_dir, result.recording, result.verdicts)
     bundles = bundle.bundles(result.recording)
     bundle.write_bundle(out_dir, bundles)
+    (out_dir / "compliance.md").write_text(
+        compliance.compliance_markdown(args.stack, result.verdicts, result.recording, result.policy_config)
+    )
+    (out_dir / "policy-config.json").write_text(json.dumps(result.policy_config, indent=2, sort_keys=True) + "\n")
     print("\n".join(report(result)))
     print("\nCharts, images and footprint per cluster (build/<stack>/bundle.json):")
     print("\n".join(bundle.report_lines(bundles)))

@@ -90,6 +90,53 @@ BROKEN = [
     ("bad-environment", "environment", "prod", "factory-floor:environment", "'production'"),
     ("bad-registry", "site", {"registryMirror": "https://x"}, "factory-floor:site.registryMirror", "host"),
     ("bad-chart-mirror", "site", {"chartMirror": "ftp://x"}, "factory-floor:site.chartMirror", "oci://"),
+    # security and identity
+    ("no-allowed-images", "security", {}, "factory-floor:security.gatekeeper.allowedImages", "registryMirror"),
+    (
+        "bad-enforcement",
+        "security.gatekeeper.enforcementAction",
+        "block",
+        "factory-floor:security.gatekeeper.enforcementAction",
+        "'deny'",
+    ),
+    (
+        "image-star-inside",
+        "security.gatekeeper.allowedImages",
+        ["reg.local/*/x"],
+        "factory-floor:security.gatekeeper.allowedImages[0]",
+        "only at the end",
+    ),
+    (
+        "vault-plain-http",
+        "security.vault",
+        {"server": "http://vault:8200"},
+        "factory-floor:security.vault.server",
+        "https://",
+    ),
+    (
+        "secrets-without-vault",
+        "lines.0.secrets",
+        [{"name": "db", "remoteKey": "a/b", "properties": ["p"]}],
+        "factory-floor:lines[0].secrets",
+        "security.vault",
+    ),
+    (
+        "two-clouds",
+        "clusters.1.workloadIdentity",
+        {
+            "aws": {"accountId": "123456789012", "region": "eu-central-1", "oidcIssuer": "https://x"},
+            "gcp": {"project": "plant-one"},
+        },
+        "factory-floor:clusters[1].workloadIdentity",
+        "exactly one",
+    ),
+    (
+        "bad-aws-account",
+        "clusters.1.workloadIdentity",
+        {"aws": {"accountId": "1234", "region": "eu-central-1", "oidcIssuer": "https://x"}},
+        "factory-floor:clusters[1].workloadIdentity.aws.accountId",
+        "12-digit",
+    ),
 ]
 
 

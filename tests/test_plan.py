@@ -36,7 +36,8 @@ def test_every_stack_plans_clean(stack: str, tmp_path: Path, capsys: pytest.Capt
         1 for r in document["resources"] if r["custom"] and r["type"].startswith("kubernetes:")
     )
     out = capsys.readouterr().out
-    assert "factory:index:FactoryPlatform" in out and "Resources by type:" in out and "Policies:" in out
+    assert "factory:index:FactoryPlatform" in out and "Resources by type:" in out and "Compliance by framework:" in out
+    assert (tmp_path / stack / "compliance.md").exists() and (tmp_path / stack / "bundle.json").exists()
 
 
 def test_reference_factories_have_the_promised_shape() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+from pulumi.output import Unknown
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 import factory_policies as fp
 from tests.test_policy_kit import (
@@ -188,8 +190,6 @@ def test_mutation_is_caught(case: Case, mutation: Mutation) -> None:
 
 
 def _with(name: str, **changes: Any) -> list[Res]:
-    from dataclasses import replace  # noqa: PLC0415
-
     return [replace(r, **changes) if r.name == name else r for r in FIXTURE]
 
 
@@ -215,42 +215,35 @@ def test_a_bucket_with_another_purpose_needs_no_object_lock_but_still_encryption
 
 def test_settings_are_linked_by_dependency_when_the_name_is_only_known_later() -> None:
     """The offline harness records `bucket=<bucket>.id` as the mock id and knows only the dependency."""
-    fixture = [
-        r
-        if r.name == BUCKET
-        else Res(
-            r.type,
-            {**r.props, "bucket": "backups-id"},
-            r.name,
-            r.protect,
-            {**r.links, "bucket": (BUCKET,)} if "bucket" in r.props else r.links,
-        )
-        for r in FIXTURE
-    ]
+
+    def by_mock_id(r: Res) -> Res:
+        if "bucket" not in r.props or r.name == BUCKET:
+            return r
+        return replace(r, props={**r.props, "bucket": "backups-id"}, links={**r.links, "bucket": (BUCKET,)})
+
+    fixture = [by_mock_id(r) for r in FIXTURE]
     for policy in (fp.aws_s3_versioning, fp.aws_s3_kms_encryption, fp.aws_s3_tls_only):
         assert judge_offline(policy, fixture) == [], policy.name
 
 
 def test_a_policy_document_unknown_during_preview_is_left_to_pulumi_up() -> None:
-    fixture = _with("tls", props={"bucket": "pilsen-backups", "policy": UNKNOWN_STRING_VALUE})
-    assert judge(fp.aws_s3_tls_only, fixture) == []
+    """Pulumi reports the policy as not runnable during preview (advisory); other buckets are still judged."""
+    unknown_document = {"bucket": "pilsen-backups", "policy": UNKNOWN_STRING_VALUE}
+    second = Res(f"{S3}/bucket:Bucket", {"bucket": "pilsen-logs"}, name="logs")
+    found: list[str] = []
+    with pytest.raises(UnknownValueError):
+        fixture = [*_with("tls", props=unknown_document), second]
+        judge(fp.aws_s3_tls_only, fixture, found=found)
+    assert found == [
+        "bucket 'logs' has no BucketPolicy (pulumi-aws 7 keeps it in a resource of its own, whose `bucket` names "
+        "this bucket)"
+    ]
+    offline = _with("tls", props={"bucket": "pilsen-backups", "policy": Unknown()})
+    assert judge_offline(fp.aws_s3_tls_only, offline) == []
 
 
 def test_v2_aliases_are_judged_too() -> None:
-    fixture = [
-        Res(
-            r.type.replace("bucketVersioning:BucketVersioning", "bucketVersioningV2:BucketVersioningV2"),
-            r.props,
-            r.name,
-            r.protect,
-            r.links,
-        )
-        for r in FIXTURE
-    ]
-    assert judge(fp.aws_s3_versioning, fixture) == []
-    suspended = _with(
-        "versioning",
-        type=f"{S3}/bucketVersioningV2:BucketVersioningV2",
-        props={"bucket": "pilsen-backups", "versioningConfiguration": {"status": "Suspended"}},
-    )
-    assert judge(fp.aws_s3_versioning, suspended)
+    alias = f"{S3}/bucketVersioningV2:BucketVersioningV2"
+    assert judge(fp.aws_s3_versioning, _with("versioning", type=alias)) == []
+    suspended = {"bucket": "pilsen-backups", "versioningConfiguration": {"status": "Suspended"}}
+    assert judge(fp.aws_s3_versioning, _with("versioning", type=alias, props=suspended))

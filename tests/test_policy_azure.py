@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from pulumi.output import Unknown
 
 import factory_policies as fp
 from tests.test_policy_kit import (
@@ -201,8 +202,6 @@ def test_minimum_retention_config_applies_to_the_container_policy() -> None:
 def test_blob_service_is_linked_by_dependency_when_the_account_name_is_auto_named() -> None:
     """azure-native auto-names the account: under the offline harness accountName is unknown (recorded as
     pulumi.output.Unknown), only the dependency links the blob service to its account."""
-    from pulumi.output import Unknown  # noqa: PLC0415
-
     fixture = [replace(r, props={**r.props, "accountName": Unknown()}) if r.name != ACCOUNT else r for r in FIXTURE]
     assert judge_offline(fp.azure_blob_soft_delete, fixture) == []
     assert judge_offline(fp.azure_blob_immutability, fixture) == []

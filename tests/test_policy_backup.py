@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 import factory_policies as fp
@@ -39,8 +41,6 @@ def test_mutation_is_caught(case: Case, mutation: Mutation) -> None:
 
 
 def test_disposable_stacks_and_other_purposes_need_no_protection() -> None:
-    from dataclasses import replace  # noqa: PLC0415
-
     unprotected = [replace(r, protect=False) for r in STORES]
     assert len(judge(fp.backup_store_protected, unprotected)) == 3
     assert judge(fp.backup_store_protected, unprotected, {"environment": "development"}) == []

@@ -28,8 +28,9 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
+from factory_policies import pod_security_restricted
 from offline.harness import Recording, Registration
 from offline.policy_runner import evaluate
 
@@ -60,10 +61,11 @@ class Res:
     name: str = "subject"
     protect: bool = False
     links: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # prop -> names it depends on
+    parents: tuple[str, ...] = ()  # types of its ancestors, as the URN records them
 
     @property
     def urn(self) -> str:
-        return f"urn:pulumi:test::factory-floor::{self.type}::{self.name}"
+        return f"urn:pulumi:test::factory-floor::{'$'.join((*self.parents, self.type))}::{self.name}"
 
 
 @dataclass(frozen=True)
@@ -126,9 +128,11 @@ def judge(
     fixture: Sequence[Res],
     config: Mapping[str, Any] | None = None,
     stack_tags: Mapping[str, str] | None = None,
+    found: list[str] | None = None,
 ) -> list[str]:
-    """Violation messages, with props and dependencies exactly as the analyzer hands them to the policy."""
-    found: list[str] = []
+    """Violation messages, with props and dependencies exactly as the analyzer hands them to the policy
+    (collected into `found` when given, so they survive an exception the policy lets through)."""
+    found = [] if found is None else found
 
     def report(message: str, urn: str | None = None) -> None:
         found.append(message)
@@ -158,7 +162,20 @@ def recording_of(fixture: Sequence[Res]) -> Recording:
     for r in fixture:
         depends = sorted({by_name[n].urn for names in r.links.values() for n in names if n in by_name})
         recording.resources.append(
-            Registration(r.urn, r.type, r.name, True, "", "", {}, depends, r.protect, False, False, wire(dict(r.props)))
+            Registration(
+                urn=r.urn,
+                type=r.type,
+                name=r.name,
+                custom=True,
+                parent="",
+                provider="",
+                providers={},
+                dependencies=depends,
+                protect=r.protect,
+                retain_on_delete=False,
+                remote=False,
+                inputs=wire(dict(r.props)),
+            )
         )
     return recording
 
@@ -225,9 +242,9 @@ def test_mutation_helpers_change_exactly_one_thing() -> None:
 
 
 def test_unknown_values_are_never_judged_as_unset() -> None:
-    """During preview a value may be unknown: the analyzer's proxy raises, the offline harness records
-    pulumi.output.Unknown. Neither may turn into a violation — `pulumi up` judges the real value."""
-    from factory_policies import pod_security_restricted  # noqa: PLC0415 - policy/ is on sys.path via conftest
+    """During preview a value may be unknown. The analyzer's proxy raises UnknownValueError, which the pack
+    lets through so Pulumi reports "can't run policy during preview" (advisory) instead of a verdict; the
+    offline harness records pulumi.output.Unknown, which gets no verdict either."""
 
     def deployment(value: Any) -> dict[str, Any]:
         context = {"allowPrivilegeEscalation": value, "capabilities": {"drop": ["ALL"]}}
@@ -238,6 +255,7 @@ def test_unknown_values_are_never_judged_as_unset() -> None:
         return {"metadata": {"namespace": "line-a"}, "spec": {"template": {"spec": pod}}}
 
     deploy = "kubernetes:apps/v1:Deployment"
-    assert judge(pod_security_restricted, [Res(deploy, deployment(UNKNOWN_STRING_VALUE))]) == []
+    with pytest.raises(UnknownValueError):
+        judge(pod_security_restricted, [Res(deploy, deployment(UNKNOWN_STRING_VALUE))])
     assert judge_offline(pod_security_restricted, [Res(deploy, deployment(Unknown()))]) == []
     assert judge(pod_security_restricted, [Res(deploy, deployment(True))]), "and a known value is still judged"

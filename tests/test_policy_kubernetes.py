@@ -212,6 +212,14 @@ REGISTRIES = Case(
 )
 
 
+def test_registries_like_gatekeeper_skip_exempt_namespaces_but_pinning_does_not() -> None:
+    props = workload(CRONJOB, namespace="kube-bench")
+    props["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"] = "docker.io/aquasec/kube-bench"
+    bench = [Res(CRONJOB, props)]
+    assert judge(fp.image_allowed_registries, bench, REGISTRIES.config) == []
+    assert judge(fp.image_pinned, bench)
+
+
 def test_without_an_allow_list_only_pinning_applies() -> None:
     fixture = [Res(DEPLOYMENT, workload(DEPLOYMENT))]
     fixture[0].props["spec"]["template"]["spec"]["containers"][0]["image"] = "docker.io/library/nginx:1.27.0"
@@ -254,13 +262,39 @@ NAMESPACE = Case(
 )
 
 
+FALCO_NS = Res(
+    NS,
+    {
+        "metadata": {
+            "name": "falco",
+            "labels": {**PSA_LABELS, "pod-security.kubernetes.io/enforce": "privileged"},
+            "annotations": {"factory-floor.io/pod-security-exemption": "the eBPF probe needs host access"},
+        }
+    },
+    name="falco",
+)
+NAMESPACE_EXEMPTION = Case(
+    fp.namespace_pod_security,
+    (FALCO_NS,),
+    (
+        Mutation(
+            "exemption-without-reason",
+            ("metadata", "annotations", "factory-floor.io/pod-security-exemption"),
+            DELETE,
+            "without a factory-floor.io/pod-security-exemption annotation",
+        ),
+        Mutation("not-in-exempt-list", "metadata.name", "line-paint", "only exempt system namespaces"),
+    ),
+    id="namespace-pod-security-exemption",
+)
+
+
 def test_exempt_system_namespace_may_be_privileged_via_config() -> None:
-    privileged = {**PSA_LABELS, "pod-security.kubernetes.io/enforce": "privileged"}
-    agent = [Res(NS, {"metadata": {"name": "metrics-agent", "labels": privileged}})]
+    metadata = {**FALCO_NS.props["metadata"], "name": "metrics-agent"}
+    agent = [Res(NS, {"metadata": metadata})]
     assert judge(fp.namespace_pod_security, agent)
     assert judge(fp.namespace_pod_security, agent, {"exemptNamespaces": ["metrics-agent"]}) == []
-    falco = [Res(NS, {"metadata": {"name": "falco", "labels": privileged}})]
-    assert judge(fp.namespace_pod_security, falco) == [], "falco is in the default exempt list"
+    assert judge(fp.namespace_pod_security, [FALCO_NS]) == [], "falco is in the default exempt list"
 
 
 DENY = Res(
@@ -348,6 +382,20 @@ WILDCARDS = Case(
         Mutation("non-resource-urls", "rules.2.nonResourceURLs", ["/*"], "nonResourceURLs"),
     ),
 )
+
+
+@pytest.mark.parametrize("policy", [fp.rbac_no_wildcards, fp.rbac_no_escalation_verbs], ids=lambda p: p.name)
+def test_roles_rendered_by_a_catalogue_chart_are_exempt(policy: Any) -> None:
+    audit = {
+        "metadata": {"name": "gatekeeper-manager-role"},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*", "bind"]}],
+    }
+    ours = Res(ROLE.type, audit)
+    from_chart = Res(ROLE.type, audit, parents=("factory:index:SecurityBaseline", "kubernetes:helm.sh/v4:Chart"))
+    assert judge(policy, [ours])
+    assert judge(policy, [from_chart]) == []
+
+
 ESCALATION = Case(
     fp.rbac_no_escalation_verbs,
     (ROLE,),
@@ -456,6 +504,7 @@ CASES = [
     PINNED,
     REGISTRIES,
     NAMESPACE,
+    NAMESPACE_EXEMPTION,
     DEFAULT_DENY,
     SERVICE,
     WILDCARDS,

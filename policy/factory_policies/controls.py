@@ -168,6 +168,12 @@ def walk_strings(value: Any) -> Iterator[str]:
             yield from walk_strings(entry)
 
 
+def ancestor_types(urn: str) -> list[str]:
+    """The types of a resource's parents, from its URN (urn:pulumi:stack::project::A$B$type::name)."""
+    parts = urn.split("::")
+    return parts[2].split("$")[:-1] if len(parts) >= 4 else []
+
+
 def metadata(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return mapping(props, "metadata")
 

@@ -13,7 +13,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 from factory_policies.controls import CIS_KUBERNETES, IEC_62443
 from factory_policies.kit import resource_policy
 from factory_policies.settings import setting
-from factory_policies.workloads import WORKLOAD_TYPES, Container, containers, pod_spec
+from factory_policies.workloads import WORKLOAD_TYPES, Container, containers, exempt_namespace, pod_spec
 
 MUTABLE_TAGS = frozenset({"latest"})
 
@@ -86,7 +86,9 @@ image_allowed_registries = resource_policy(
     title="Images come only from allowed registries",
     description=(
         "When the stack configures `allowedRegistries`, every image of every workload kind matches one "
-        "entry exactly, or by prefix when the entry ends with '*' (Gatekeeper K8sAllowedReposv2 semantics)."
+        "entry exactly, or by prefix when the entry ends with '*' (Gatekeeper K8sAllowedReposv2 semantics). "
+        "Like the Gatekeeper constraint, workloads in exempt namespaces are not judged; their images are "
+        "still pinned (image-pinned has no exemption)."
     ),
     controls=(IEC_62443("SR 3.4"), IEC_62443("SR 7.8"), CIS_KUBERNETES("5.5.1")),
     resource_types=WORKLOAD_TYPES,
@@ -96,5 +98,6 @@ image_allowed_registries = resource_policy(
         "Pull the image through the site's registry mirror (site.registryMirror) or add its repository, "
         "ending in '*', to the pack config `allowedRegistries`."
     ),
-    config=("allowedRegistries",),
+    config=("allowedRegistries", "exemptNamespaces"),
+    exemption=exempt_namespace,
 )

@@ -24,7 +24,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-
 from pulumi_policy.proxy import UnknownValueError
 
 from factory_policies.controls import Control, PreviewUnknownError
@@ -47,9 +46,6 @@ class FactoryResourcePolicy(ResourceValidationPolicy):
 class FactoryStackPolicy(StackValidationPolicy):
     resource_types: tuple[str, ...]
     controls: tuple[Control, ...]
-
-    def relevant(self, resources: Iterable[PolicyResource]) -> list[PolicyResource]:
-        return [r for r in resources if r.resource_type in self.resource_types]
 
 
 def _metadata(

@@ -6,11 +6,21 @@ import re
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from factory_policies.controls import CIS_KUBERNETES, IEC_62443, K8S_NAMESPACE, PSS, labels, object_name
+from factory_policies.controls import (
+    CIS_KUBERNETES,
+    IEC_62443,
+    K8S_NAMESPACE,
+    PSS,
+    annotations_of,
+    labels,
+    object_name,
+)
 from factory_policies.kit import resource_policy
 from factory_policies.settings import setting
 
 MODES = ("enforce", "audit", "warn")
+# the recorded reason of an exception to 'restricted', which SecurityBaseline writes on every such namespace
+EXEMPTION_ANNOTATION = "factory-floor.io/pod-security-exemption"
 _VERSION = re.compile(r"^v1\.\d+$")
 
 
@@ -18,6 +28,13 @@ def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> N
     name = object_name(args.props, args.name)
     exempt = setting(args, "exemptNamespaces")
     found = labels(args.props)
+    levels = [found.get(f"pod-security.kubernetes.io/{mode}") for mode in MODES]
+    weaker = sorted({str(level) for level in levels if level not in (None, "restricted")})
+    if weaker and name in exempt and not annotations_of(args.props).get(EXEMPTION_ANNOTATION):
+        report_violation(
+            f"namespace '{name}' is {'/'.join(weaker)} without a {EXEMPTION_ANNOTATION} annotation stating why",
+            None,
+        )
     for mode in MODES:
         level = found.get(f"pod-security.kubernetes.io/{mode}")
         version = found.get(f"pod-security.kubernetes.io/{mode}-version")
@@ -43,7 +60,8 @@ namespace_pod_security = resource_policy(
     title="Namespaces enforce Pod Security 'restricted'",
     description=(
         "Every namespace carries Pod Security Admission labels for enforce, audit and warn, pinned to a "
-        "Kubernetes minor, at level 'restricted' unless the namespace is an allow-listed system namespace."
+        "Kubernetes minor, at level 'restricted' unless the namespace is an allow-listed system namespace, "
+        "which then states its reason in the factory-floor.io/pod-security-exemption annotation."
     ),
     controls=(PSS("restricted"), CIS_KUBERNETES("5.2.1"), IEC_62443("SR 7.6"), IEC_62443("SR 2.1")),
     resource_types=(K8S_NAMESPACE,),
@@ -52,7 +70,8 @@ namespace_pod_security = resource_policy(
     remediation=(
         "Label the namespace with pod-security.kubernetes.io/{enforce,audit,warn}=restricted and "
         "...-version=v1.NN for the cluster's minor; or, for a system namespace that must run privileged "
-        "agents, add it to the pack config `exemptNamespaces` with a documented reason."
+        "agents, add it to the pack config `exemptNamespaces` and annotate it with "
+        "factory-floor.io/pod-security-exemption: <reason>."
     ),
     config=("exemptNamespaces",),
 )

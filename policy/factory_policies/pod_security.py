@@ -15,10 +15,9 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from factory_policies.controls import CIS_KUBERNETES, IEC_62443, PSS, dig, items, mapping, namespace_of, number
+from factory_policies.controls import CIS_KUBERNETES, IEC_62443, PSS, dig, items, mapping, number
 from factory_policies.kit import resource_policy
-from factory_policies.settings import EXEMPT_NAMESPACES, setting
-from factory_policies.workloads import WORKLOAD_TYPES, PodSpec, containers, pod_spec
+from factory_policies.workloads import WORKLOAD_TYPES, PodSpec, containers, exempt_namespace, pod_spec
 
 # Capabilities the baseline level tolerates being added (PSS "Capabilities" control).
 BASELINE_CAPABILITIES = frozenset(
@@ -61,14 +60,6 @@ RESTRICTED_VOLUME_TYPES = frozenset(
     {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
 )
 CONFINED_SECCOMP = frozenset({"RuntimeDefault", "Localhost"})
-
-
-def exempt_namespace(args: ResourceValidationArgs) -> str | None:
-    namespace = namespace_of(args.props)
-    if namespace not in setting(args, "exemptNamespaces"):
-        return None
-    reason = EXEMPT_NAMESPACES.get(namespace, "listed in the stack's exemptNamespaces config")
-    return f"namespace '{namespace}' is exempt: {reason}"
 
 
 # --- baseline ------------------------------------------------------------------------------------------

@@ -9,11 +9,13 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from factory_policies.controls import (
     CIS_KUBERNETES,
+    HELM_V4_CHART,
     IEC_62443,
     K8S_CLUSTER_ROLE,
     K8S_CLUSTER_ROLE_BINDING,
     K8S_ROLE,
     K8S_ROLE_BINDING,
+    ancestor_types,
     dig,
     items,
     namespace_of,
@@ -52,6 +54,16 @@ def _check_escalation(args: ResourceValidationArgs, report_violation: ReportViol
             report_violation(f"{name}: rules[{index}].verbs grants {sorted(verbs)}", None)
 
 
+def rendered_by_chart(args: ResourceValidationArgs) -> str | None:
+    """Roles a third-party chart renders are part of the vetted chart version, not the program's design."""
+    if HELM_V4_CHART in ancestor_types(args.urn):
+        return (
+            "rendered by a kubernetes.helm.v4.Chart: third-party RBAC is reviewed when the chart version "
+            "enters the add-on catalogue"
+        )
+    return None
+
+
 def subject_id(subject: Mapping[str, Any], binding_namespace: str) -> str:
     kind, name = dig(subject, "kind"), dig(subject, "name")
     if kind == "ServiceAccount":
@@ -83,13 +95,15 @@ rbac_no_wildcards = resource_policy(
     title="Roles list verbs, resources and API groups explicitly",
     description=(
         "No Role or ClusterRole rule uses '*' in apiGroups, resources (including 'pods/*'), verbs or "
-        "nonResourceURLs: a wildcard silently grants every future resource and verb."
+        "nonResourceURLs: a wildcard silently grants every future resource and verb. Roles rendered by a "
+        "Helm v4 chart of the add-on catalogue (e.g. Gatekeeper's audit role reads every kind) are exempt."
     ),
     controls=(CIS_KUBERNETES("5.1.3"), IEC_62443("SR 2.1")),
     resource_types=ROLE_TYPES,
     check=_check_wildcards,
     severity=Severity.HIGH,
     remediation="Replace each wildcard by the API groups, resources and verbs the subject actually needs.",
+    exemption=rendered_by_chart,
 )
 
 rbac_no_escalation_verbs = resource_policy(
@@ -97,7 +111,7 @@ rbac_no_escalation_verbs = resource_policy(
     title="Roles grant no escalate, bind or impersonate",
     description=(
         "No Role or ClusterRole grants the escalate, bind or impersonate verbs, which let the holder obtain "
-        "permissions it was not given."
+        "permissions it was not given. Roles rendered by a Helm v4 chart of the add-on catalogue are exempt."
     ),
     controls=(CIS_KUBERNETES("5.1.8"), IEC_62443("SR 2.1")),
     resource_types=ROLE_TYPES,
@@ -107,6 +121,7 @@ rbac_no_escalation_verbs = resource_policy(
         "Remove escalate/bind/impersonate from the rule; grant the concrete role instead, through a binding "
         "created by the platform."
     ),
+    exemption=rendered_by_chart,
 )
 
 rbac_no_superuser_bindings = resource_policy(

@@ -10,7 +10,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from factory_policies.controls import dig, items, mapping
+from pulumi_policy import ResourceValidationArgs
+
+from factory_policies.controls import dig, items, mapping, namespace_of
+from factory_policies.settings import EXEMPT_NAMESPACES, setting
 
 # type token -> path of the pod spec inside the object
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -61,3 +64,12 @@ def containers(pod: PodSpec, fields: tuple[str, ...] = CONTAINER_FIELDS) -> Iter
             if isinstance(body, Mapping):
                 name = dig(body, "name") or f"#{index}"
                 yield Container(f"{pod.path}.{field}[{index}]", str(name), field, body)
+
+
+def exempt_namespace(args: ResourceValidationArgs) -> str | None:
+    """Why a workload is not judged: it runs in an exempt namespace (the reason is shown in compliance.md)."""
+    namespace = namespace_of(args.props)
+    if namespace not in setting(args, "exemptNamespaces"):
+        return None
+    reason = EXEMPT_NAMESPACES.get(namespace, "listed in the stack's exemptNamespaces config")
+    return f"namespace '{namespace}' is exempt: {reason}"
