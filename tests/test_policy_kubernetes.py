@@ -477,6 +477,28 @@ def test_secret_wrapped_literal_data_is_caught_without_reading_it() -> None:
     ]
 
 
+def test_chart_rendered_secret_is_exempt_only_in_a_platform_namespace() -> None:
+    """Falcosidekick's chart renders its config as a Secret in `falco`; the same Secret in a line, or not from
+    a chart, is still a violation."""
+    chart_parents = ("factory:index:SecurityBaseline", "kubernetes:helm.sh/v4:Chart")
+    vendor = Res(
+        "kubernetes:core/v1:Secret",
+        {"metadata": {"name": "falco-falcosidekick", "namespace": "falco"}, "data": {"WEBHOOK_ADDRESS": "aHR0cHM="}},
+        parents=chart_parents,
+    )
+    assert judge(fp.secret_no_literal_data, [vendor]) == []
+    in_line = Res(
+        "kubernetes:core/v1:Secret",
+        {"metadata": {"name": "leak", "namespace": "line-mes"}, "data": {"token": "c2VjcmV0"}},
+        parents=chart_parents,
+    )
+    assert judge(fp.secret_no_literal_data, [in_line]) == [
+        "Secret line-mes/leak sets data from the program; its value ends up in state"
+    ]
+    from_program = Res("kubernetes:core/v1:Secret", dict(vendor.props))
+    assert judge(fp.secret_no_literal_data, [from_program]), "outside a chart the platform namespace is no excuse"
+
+
 HELM_RELEASE = Case(
     fp.helm_v3_release_forbidden,
     (Res("kubernetes:helm.sh/v4:Chart", {"chart": "falco", "version": "9.1.0"}, name="falco"),),

@@ -6,14 +6,17 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from factory_policies.controls import (
     CIS_KUBERNETES,
+    HELM_V4_CHART,
     IEC_62443,
     K8S_SECRET,
     K8S_SECRET_PATCH,
+    ancestor_types,
     namespace_of,
     object_name,
     present,
 )
 from factory_policies.kit import resource_policy
+from factory_policies.settings import setting
 
 LITERAL_FIELDS = ("data", "stringData")
 
@@ -27,6 +30,16 @@ def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> N
             report_violation(f"Secret {name} sets {field} from the program; its value ends up in state", None)
 
 
+def vendor_chart_secret(args: ResourceValidationArgs) -> str | None:
+    """A platform add-on's chart (Falcosidekick's config, webhook certificates) renders its own Secrets in its
+    exempt namespace. Those carry chart values, already in state as the Chart's inputs: the control for them
+    is that no credential goes into chart values (use the chart's existingSecret, fed by External Secrets)."""
+    namespace = namespace_of(args.props)
+    if HELM_V4_CHART in ancestor_types(args.urn) and namespace in setting(args, "exemptNamespaces"):
+        return f"rendered by a catalogue chart in the platform namespace '{namespace}' from its values"
+    return None
+
+
 secret_no_literal_data = resource_policy(
     name="secret-no-literal-data",
     title="Secrets carry no literal data from the program",
@@ -37,9 +50,12 @@ secret_no_literal_data = resource_policy(
     controls=(CIS_KUBERNETES("5.4.2"), IEC_62443("SR 4.1"), IEC_62443("SR 1.5")),
     resource_types=(K8S_SECRET, K8S_SECRET_PATCH),
     check=_check,
+    exemption=vendor_chart_secret,
+    config=("exemptNamespaces",),
     severity=Severity.CRITICAL,
     remediation=(
         "Store the value in Vault and declare an ExternalSecret that materialises the Secret in the cluster; "
-        "drop the Secret resource from the program."
+        "drop the Secret resource from the program. Secrets that a catalogue chart renders in its platform "
+        "namespace are exempt; keep credentials out of chart values."
     ),
 )
