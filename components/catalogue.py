@@ -46,6 +46,8 @@ class WorkloadSlot:
 class ClusterContext:
     factory: FactoryConfig
     cluster: ClusterConfig
+    # Kubernetes' and the platform's own namespaces: never judged or scanned as a production line
+    platform_namespaces: tuple[str, ...] = ()
 
     @property
     def single_node(self) -> bool:

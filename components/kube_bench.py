@@ -12,6 +12,7 @@ from typing import Any
 from components import labels as lbl
 from components.catalogue import mirror_image
 from components.config import ClusterConfig, FactoryConfig
+from components.sizing import resources
 
 NAMESPACE = "kube-bench"
 IMAGE = "docker.io/aquasec/kube-bench:v0.15.6"
@@ -72,10 +73,7 @@ def cron_job(config: FactoryConfig, cluster: ClusterConfig) -> dict[str, Any]:
         "image": mirror_image(IMAGE, config.site.registry_mirror),
         "imagePullPolicy": "Always",  # tag-pinned, not digest-pinned: always ask the mirror what the tag is
         "command": command(cluster),
-        "resources": {
-            "requests": {"cpu": "50m", "memory": "64Mi"},
-            "limits": {"cpu": "500m", "memory": "256Mi"},
-        },
+        "resources": resources("50m", "64Mi", "500m", "256Mi"),
         # root to stat root-owned 0600 files, and nothing else: no capabilities (so no reading across owners:
         # checks under an etcd-owned 0700 directory report as not found), no escalation, read-only root
         "securityContext": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from components.config import Criticality, Profile
 
@@ -91,3 +92,17 @@ def cpu(millicores: int) -> str:
 
 def memory(mebibytes: int) -> str:
     return f"{mebibytes // 1024}Gi" if mebibytes % 1024 == 0 else f"{mebibytes}Mi"
+
+
+# --- the platform's own add-ons ------------------------------------------------------------------------
+
+# Replicas of highly available platform controllers (Gatekeeper): one on a single-node cell.
+ADDON_REPLICAS: dict[Profile, int] = {"edge-small": 1, "edge-ha": 2, "site": 3, "cloud": 3}
+
+
+def resources(cpu_request: str, memory_request: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
+    """A container's requests and limits, as chart values and pod specs spell them."""
+    return {
+        "requests": {"cpu": cpu_request, "memory": memory_request},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }

@@ -6,7 +6,7 @@ This is the one place that touches Pulumi's config; components receive `StackInp
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from components.config import (
     load_factory_config,
 )
 
-_REDACTED = "[secret]"
+REDACTED = "[secret]"
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,23 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def project_config() -> dict[str, Any]:
-    """All config values in the project namespace, keys without the prefix, secret values redacted."""
-    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    prefix = f"{PROJECT}:"
+def project_values(
+    config: Mapping[str, Any], is_secret: Callable[[str], bool], project: str = PROJECT
+) -> dict[str, Any]:
+    """Config values of the project namespace as the program validates them: keys without the prefix,
+    objects decoded, secret values redacted (only their presence matters to validation)."""
+    prefix = f"{project}:"
     return {
-        key[len(prefix) :]: _REDACTED if runtime_config.is_config_secret(key) else _decode(value)
-        for key, value in sorted(merged.items())
+        key[len(prefix) :]: REDACTED if is_secret(key) else _decode(value)
+        for key, value in sorted(config.items())
         if key.startswith(prefix)
     }
+
+
+def project_config() -> dict[str, Any]:
+    """All config values the engine handed to this run, in the project namespace."""
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return project_values(merged, runtime_config.is_config_secret)
 
 
 def read_stack_inputs() -> StackInputs:
@@ -69,7 +77,7 @@ def read_stack_inputs() -> StackInputs:
                     f'"$(cat kubeconfig)"` or import it from an ESC environment',
                 )
             )
-        elif raw[key] != _REDACTED:
+        elif raw[key] != REDACTED:
             problems.append(
                 Problem(path, f"config key '{PROJECT}:{key}' holds a kubeconfig in plain text; set it with --secret")
             )

@@ -39,6 +39,13 @@ class Registration:
     remote: bool
     inputs: dict[str, Any]
 
+    @property
+    def provider_urn(self) -> str:
+        """The provider's URN: a provider reference is "<provider urn>::<provider id>"; remote components
+        name theirs per package in `providers`."""
+        reference = self.provider or self.providers.get("kubernetes", "")
+        return reference.rsplit("::", 1)[0] if reference else ""
+
 
 @dataclass
 class Recording:

@@ -77,8 +77,7 @@ def _options(r: Registration) -> PolicyResourceOptions:
 
 
 def _provider(r: Registration, by_urn: Mapping[str, Registration]) -> PolicyProviderResource | None:
-    # a provider reference is "<provider urn>::<provider id>"
-    found = by_urn.get(r.provider.rsplit("::", 1)[0]) if r.provider else None
+    found = by_urn.get(r.provider_urn)
     if found is None:
         return None
     return PolicyProviderResource(found.type, deserialize_properties(found.inputs), found.urn, found.name)

@@ -11,10 +11,10 @@ from typing import Any
 
 import yaml
 
+from components.stack_inputs import REDACTED
 from offline.harness import SECRET_SIG, SECRET_VALUE_SIG, Recording, Registration
 from offline.policy_runner import Verdict
 
-REDACTED = "[secret]"
 K8S_PREFIX = "kubernetes:"
 # Remote components and provider-side objects that are not manifests we create directly
 NOT_MANIFESTS = ("kubernetes:helm.sh/", "kubernetes:yaml/", "kubernetes:kustomize/")
@@ -88,8 +88,7 @@ class RenderedManifest:
 
 
 def cluster_of(r: Registration, by_urn: dict[str, Registration]) -> str:
-    reference = r.provider or r.providers.get("kubernetes", "")
-    provider = by_urn.get(reference.rsplit("::", 1)[0]) if reference else None
+    provider = by_urn.get(r.provider_urn)
     if provider is None:
         return "_default"
     identifier = provider.inputs.get("clusterIdentifier")
@@ -124,7 +123,7 @@ def plan_document(recording: Recording, verdicts: Sequence[Verdict]) -> dict[str
                 "urn": r.urn,
                 "parent": r.parent,
                 "custom": r.custom,
-                "provider": r.provider.rsplit("::", 1)[0] if r.provider else "",
+                "provider": r.provider_urn,
                 "dependencies": r.dependencies,
                 "protect": r.protect,
                 "retainOnDelete": r.retain_on_delete,

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from components.stack_inputs import project_values
+
 OFFLINE_SECRET = "offline-plan-placeholder"
 
 
@@ -32,15 +34,8 @@ class StackSettings:
     notes: list[str] = field(default_factory=list)
 
     def raw_project_config(self) -> dict[str, Any]:
-        """Project-namespace config with values decoded, secrets redacted — what the program validates."""
-        prefix = f"{self.project}:"
-        raw: dict[str, Any] = {}
-        for key, value in self.config.items():
-            if not key.startswith(prefix):
-                continue
-            short = key[len(prefix) :]
-            raw[short] = "[secret]" if key in self.secret_keys else _decode(value)
-        return raw
+        """Project-namespace config exactly as the program itself reads it (the same decoding and redaction)."""
+        return project_values(self.config, self.secret_keys.__contains__, self.project)
 
     def add_secret(self, key: str, value: str, note: str) -> None:
         full = f"{self.project}:{key}"
@@ -48,15 +43,6 @@ class StackSettings:
         if full not in self.secret_keys:
             self.secret_keys.append(full)
         self.notes.append(note)
-
-
-def _decode(value: str) -> Any:
-    if value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def _wire(value: Any) -> str:

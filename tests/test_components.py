@@ -74,7 +74,7 @@ def test_every_kubernetes_object_uses_its_clusters_provider(recording: Recording
     assert len(objects) > 40
     for r in objects:
         owner = r.name.removeprefix("testwerk-").split("-")[0]
-        assert providers[r.provider.rsplit("::", 1)[0]] == f"testwerk-{cluster_of[owner]}", r.name
+        assert providers[r.provider_urn] == f"testwerk-{cluster_of[owner]}", r.name
 
 
 def test_namespace_is_pod_security_restricted_pinned_to_cluster_version(recording: Recording) -> None:
@@ -173,9 +173,8 @@ def test_stack_outputs_name_namespaces_and_no_secrets(recording: Recording) -> N
     assert "kubeconfig" not in repr(recording.outputs)
 
 
-def _run_expecting_error(raw: dict[str, Any]) -> tuple[str, Recording]:
+def _run_expecting_error(config: dict[str, str], secrets: list[str]) -> tuple[str, Recording]:
     """Run __main__.py, catching the RunError inside the program so we can see what got registered."""
-    config, secrets = pulumi_config(raw)
     main = harness.main_program(ROOT)
     caught: list[str] = []
 
@@ -191,7 +190,7 @@ def _run_expecting_error(raw: dict[str, Any]) -> tuple[str, Recording]:
 
 
 def test_broken_config_stops_before_any_resource() -> None:
-    message, recording = _run_expecting_error(mutate(valid_raw(), "lines.1.cluster", "edgy"))
+    message, recording = _run_expecting_error(*pulumi_config(mutate(valid_raw(), "lines.1.cluster", "edgy")))
     assert "factory-floor:lines[1].cluster" in message
     assert recording.resources == []
 
@@ -199,7 +198,7 @@ def test_broken_config_stops_before_any_resource() -> None:
 def test_missing_kubeconfig_names_the_key() -> None:
     raw = valid_raw()
     del raw["cloudKubeconfig"]
-    message, recording = _run_expecting_error(raw)
+    message, recording = _run_expecting_error(*pulumi_config(raw))
     assert "factory-floor:clusters[1].kubeconfig.secretKey" in message
     assert "pulumi config set --secret cloudKubeconfig" in message
     assert recording.resources == []
@@ -208,15 +207,6 @@ def test_missing_kubeconfig_names_the_key() -> None:
 def test_plaintext_kubeconfig_is_refused() -> None:
     config, secrets = pulumi_config(valid_raw())
     secrets.remove("factory-floor:edgeKubeconfig")
-    caught: list[str] = []
-    main = harness.main_program(ROOT)
-
-    def program() -> None:
-        try:
-            main()
-        except pulumi.RunError as error:
-            caught.append(str(error))
-
-    recording = harness.run(program, project="factory-floor", stack="test", config=config, secret_keys=secrets)
-    assert caught and "holds a kubeconfig in plain text" in caught[0]
+    message, recording = _run_expecting_error(config, secrets)
+    assert "holds a kubeconfig in plain text" in message
     assert recording.resources == []

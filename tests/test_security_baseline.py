@@ -262,7 +262,7 @@ def test_irsa_role_trusts_exactly_the_line_service_account(recording: Recording)
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/testwerk-cloud-mes"
     }
     provider = next(p for p in recording.of_type("pulumi:providers:aws"))
-    assert role.provider.startswith(provider.urn)
+    assert role.provider_urn == provider.urn
     assert json.loads(provider.inputs["allowedAccountIds"]) == ["123456789012"]
 
 

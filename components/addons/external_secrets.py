@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.addons.sizing import resources
 from components.catalogue import AddOn, ClusterContext, ImageSlot, Values, WorkloadSlot
+from components.sizing import resources
 
 VERSION = "2.0.0"
 NAMESPACE = "external-secrets"

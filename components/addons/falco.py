@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.addons.sizing import resources
 from components.catalogue import AddOn, ClusterContext, ImageSlot, Values, WorkloadSlot
+from components.sizing import resources
 
 VERSION = "9.1.0"
 APP_VERSION = "0.44.1"

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from components.addons.sizing import REPLICAS, resources
 from components.catalogue import AddOn, ClusterContext, ImageSlot, Values, WorkloadSlot
+from components.sizing import ADDON_REPLICAS, resources
 
 VERSION = "3.22.0"
 NAMESPACE = "gatekeeper-system"
 
 
 def values(ctx: ClusterContext) -> Values:
-    replicas = REPLICAS[ctx.cluster.profile]
+    replicas = ADDON_REPLICAS[ctx.cluster.profile]
     return {
         "replicas": replicas,
         "image": {"repository": "docker.io/openpolicyagent/gatekeeper", "release": f"v{VERSION}"},

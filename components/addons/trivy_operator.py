@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from components.addons.sizing import resources
 from components.catalogue import AddOn, ClusterContext, ImageSlot, Values, WorkloadSlot
+from components.sizing import resources
 
 VERSION = "0.28.1"
 APP_VERSION = "0.26.1"
 TRIVY_VERSION = "0.62.1"
 NODE_COLLECTOR_VERSION = "0.3.1"
 NAMESPACE = "trivy-system"
-# scans of the platform's own namespaces are the vendor's job, not the plant's
-EXCLUDED = "kube-system,gatekeeper-system,falco,trivy-system,kube-bench,external-secrets"
 
 
 def values(ctx: ClusterContext) -> Values:
@@ -19,7 +17,8 @@ def values(ctx: ClusterContext) -> Values:
     return {
         "image": {"registry": "mirror.gcr.io", "repository": "aquasec/trivy-operator", "tag": APP_VERSION},
         "resources": resources("50m", "128Mi", "500m", "512Mi"),
-        "excludeNamespaces": EXCLUDED,
+        # scans of the platform's own namespaces are the vendor's job, not the plant's
+        "excludeNamespaces": ",".join(ctx.platform_namespaces),
         "operator": {
             "replicas": 1,
             # default 10 concurrent scan jobs would swamp a cell's node during a rollout

@@ -174,6 +174,11 @@ def ancestor_types(urn: str) -> list[str]:
     return parts[2].split("$")[:-1] if len(parts) >= 4 else []
 
 
+def rendered_by_chart(urn: str) -> bool:
+    """An object a kubernetes.helm.v4.Chart rendered from a third-party chart (not written by the program)."""
+    return HELM_V4_CHART in ancestor_types(urn)
+
+
 def metadata(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return mapping(props, "metadata")
 

@@ -9,17 +9,16 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from factory_policies.controls import (
     CIS_KUBERNETES,
-    HELM_V4_CHART,
     IEC_62443,
     K8S_CLUSTER_ROLE,
     K8S_CLUSTER_ROLE_BINDING,
     K8S_ROLE,
     K8S_ROLE_BINDING,
-    ancestor_types,
     dig,
     items,
     namespace_of,
     object_name,
+    rendered_by_chart,
 )
 from factory_policies.kit import resource_policy
 from factory_policies.settings import setting
@@ -54,9 +53,9 @@ def _check_escalation(args: ResourceValidationArgs, report_violation: ReportViol
             report_violation(f"{name}: rules[{index}].verbs grants {sorted(verbs)}", None)
 
 
-def rendered_by_chart(args: ResourceValidationArgs) -> str | None:
+def chart_role(args: ResourceValidationArgs) -> str | None:
     """Roles a third-party chart renders are part of the vetted chart version, not the program's design."""
-    if HELM_V4_CHART in ancestor_types(args.urn):
+    if rendered_by_chart(args.urn):
         return (
             "rendered by a kubernetes.helm.v4.Chart: third-party RBAC is reviewed when the chart version "
             "enters the add-on catalogue"
@@ -103,7 +102,7 @@ rbac_no_wildcards = resource_policy(
     check=_check_wildcards,
     severity=Severity.HIGH,
     remediation="Replace each wildcard by the API groups, resources and verbs the subject actually needs.",
-    exemption=rendered_by_chart,
+    exemption=chart_role,
 )
 
 rbac_no_escalation_verbs = resource_policy(
@@ -121,7 +120,7 @@ rbac_no_escalation_verbs = resource_policy(
         "Remove escalate/bind/impersonate from the rule; grant the concrete role instead, through a binding "
         "created by the platform."
     ),
-    exemption=rendered_by_chart,
+    exemption=chart_role,
 )
 
 rbac_no_superuser_bindings = resource_policy(

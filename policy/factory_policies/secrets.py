@@ -6,14 +6,13 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from factory_policies.controls import (
     CIS_KUBERNETES,
-    HELM_V4_CHART,
     IEC_62443,
     K8S_SECRET,
     K8S_SECRET_PATCH,
-    ancestor_types,
     namespace_of,
     object_name,
     present,
+    rendered_by_chart,
 )
 from factory_policies.kit import resource_policy
 from factory_policies.settings import setting
@@ -35,7 +34,7 @@ def vendor_chart_secret(args: ResourceValidationArgs) -> str | None:
     exempt namespace. Those carry chart values, already in state as the Chart's inputs: the control for them
     is that no credential goes into chart values (use the chart's existingSecret, fed by External Secrets)."""
     namespace = namespace_of(args.props)
-    if HELM_V4_CHART in ancestor_types(args.urn) and namespace in setting(args, "exemptNamespaces"):
+    if rendered_by_chart(args.urn) and namespace in setting(args, "exemptNamespaces"):
         return f"rendered by a catalogue chart in the platform namespace '{namespace}' from its values"
     return None
 
