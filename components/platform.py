@@ -1,113 +1,133 @@
-"""FactoryPlatform: everything one factory (one stack) runs, built from its typed config."""
+"""FactoryPlatform: everything one factory (one stack) runs — one ClusterPlatform per cluster, each holding
+that cluster's providers, lines and capabilities."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import FactoryConfig
-from components.line_manifests import InboundFlow, LineSpec
-from components.production_line import ProductionLine
-from components.security_baseline import BaselineSpec, SecurityBaseline
-from components.stack_inputs import StackInputs
-from components.workload_identity import IdentitySpec, WorkloadIdentity, cloud_provider
-
-TOKEN = "factory:index:FactoryPlatform"
-
-
-def line_specs(config: FactoryConfig) -> list[LineSpec]:
-    """One spec per line, with the ingress side of every conduit other lines declared towards it."""
-    inbound: dict[str, list[InboundFlow]] = defaultdict(list)
-    for source in config.lines:
-        for flow in source.flows:
-            inbound[flow.to].append(InboundFlow(source=source, flow=flow))
-    teams = {team.name: team for team in config.teams}
-    return [
-        LineSpec(
-            factory=config.factory.name,
-            line=line,
-            team=teams[line.team],
-            cluster=config.cluster(line.cluster),
-            inbound=tuple(inbound[line.name]),
-        )
-        for line in config.lines
-    ]
+from components.config.document import FactoryConfig
+from components.config.factory import ClusterConfig
+from components.config.stack_inputs import StackInputs
+from components.core.component import ComponentArgs, FactoryComponent, Protection
+from components.core.contracts import LINE_WORKLOAD_SERVICE_ACCOUNT
+from components.identity.component import cloud_provider
+from components.inventory import platform_namespaces
+from components.lines.component import ProductionLine
+from components.lines.manifests import LineArgs, line_args
+from components.security.component import SecurityArgs, SecurityBaseline
 
 
-class FactoryPlatform(pulumi.ComponentResource):
-    providers: dict[str, k8s.Provider]
-    cloud_providers: dict[str, pulumi.ProviderResource]
-    baselines: dict[str, SecurityBaseline]
-    identities: dict[str, WorkloadIdentity]
+@dataclass(frozen=True, kw_only=True)
+class ClusterArgs(ComponentArgs):
+    config: FactoryConfig
+    cluster: ClusterConfig
+    kubeconfig: pulumi.Input[str]  # a secret Output: never in state in plain text
+    lines: tuple[LineArgs, ...]
+
+
+class ClusterPlatform(FactoryComponent[ClusterArgs]):
+    """Creates for one cluster: its explicit Kubernetes provider (credentials from a secret, a stable
+    `clusterIdentifier`, never dropping an unreachable plant cluster from state), its cloud provider when
+    it federates workload identities, one ProductionLine per line on it, and its SecurityBaseline."""
+
+    provider: k8s.Provider
+    cloud_provider: pulumi.ProviderResource | None
     lines: dict[str, ProductionLine]
+    security: SecurityBaseline
 
-    def __init__(self, name: str, inputs: StackInputs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TOKEN, name, None, opts)
-        config = inputs.config
-        self.providers = {
-            cluster.name: k8s.Provider(
-                f"{name}-{cluster.name}",
-                kubeconfig=inputs.kubeconfigs[cluster.name],
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, args, opts)
+        factory, cluster = args.config.factory.name, args.cluster
+        self.provider = self.own(
+            "provider",
+            k8s.Provider(
+                name,
+                kubeconfig=args.kubeconfig,
                 context=cluster.kubeconfig.context,
                 # a stable identity: rotating the kubeconfig's credentials updates the provider instead of
                 # replacing it (which would replace every object on the cluster)
-                cluster_identifier=f"{config.factory.name}/{cluster.name}",
+                cluster_identifier=f"{factory}/{cluster.name}",
                 # set explicitly so PULUMI_K8S_* variables on an operator's laptop cannot change behaviour;
                 # a plant cluster that is briefly offline must never be dropped from state
                 enable_server_side_apply=True,
                 delete_unreachable=False,
                 skip_update_unreachable=False,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            for cluster in config.clusters
-        }
-        self.cloud_providers = {
-            cluster.name: provider
-            for cluster in config.clusters
-            if (provider := cloud_provider(f"{name}-{cluster.name}", cluster, pulumi.ResourceOptions(parent=self)))
-        }
-        self.baselines = {
-            cluster.name: SecurityBaseline(
-                f"{name}-{cluster.name}-baseline",
-                BaselineSpec(config, cluster),
-                opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.providers[cluster.name]}),
-            )
-            for cluster in config.clusters
-        }
-        self.identities = {}
-        self.lines = {}
-        for spec in line_specs(config):
-            self.lines[spec.line.name] = self._line(name, spec)
-
-        self.register_outputs({"lines": self.line_summary()})
-
-    def _line(self, name: str, spec: LineSpec) -> ProductionLine:
-        cluster = spec.cluster.name
-        annotations = None
-        if cluster in self.cloud_providers:
-            identity = WorkloadIdentity(
-                f"{name}-{spec.line.name}-identity",
-                IdentitySpec(spec.factory, spec.cluster, spec.line),
-                self.cloud_providers[cluster],
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            self.identities[spec.line.name] = identity
-            annotations = identity.annotations
-        return ProductionLine(
-            f"{name}-{spec.line.name}",
-            spec,
-            opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.providers[cluster]}),
-            identity_annotations=annotations,
-            secret_store_ready=self.baselines[cluster].secret_store,
+                opts=self.child_opts(),
+            ),
         )
+        self.cloud_provider = cloud_provider(name, cluster, self.child_opts())
+        providers = [self.provider, *([self.cloud_provider] if self.cloud_provider else [])]
+        self.lines = {
+            line.line.name: self.own(
+                f"line-{line.line.name}",
+                ProductionLine(f"{factory}-{line.line.name}", line, self.child_opts(providers=providers)),
+            )
+            for line in args.lines
+        }
+        self.security = self.own(
+            "security",
+            SecurityBaseline(
+                f"{name}-baseline",
+                SecurityArgs(
+                    protection=args.protection,
+                    config=args.config,
+                    cluster=cluster,
+                    platform_namespaces=platform_namespaces(),
+                    lines=tuple(line.handle for line in self.lines.values()),
+                ),
+                self.child_opts(providers=providers),
+            ),
+        )
+        self.finish({"lines": sorted(self.lines)})
 
-    def line_summary(self) -> dict[str, dict[str, pulumi.Input[str]]]:
+
+@dataclass(frozen=True, kw_only=True)
+class FactoryArgs(ComponentArgs):
+    config: FactoryConfig
+    kubeconfigs: Mapping[str, pulumi.Input[str]]
+
+    @classmethod
+    def of(cls, inputs: StackInputs) -> FactoryArgs:
+        config = inputs.config
+        protection = Protection.of(config.environment, config.protection.stateful)
+        return cls(protection=protection, config=config, kubeconfigs=inputs.kubeconfigs)
+
+
+class FactoryPlatform(FactoryComponent[FactoryArgs]):
+    """Creates one ClusterPlatform per cluster of the factory, each with the lines that run on it."""
+
+    clusters: dict[str, ClusterPlatform]
+
+    def __init__(self, name: str, args: FactoryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, args, opts)
+        config = args.config
+        lines = line_args(config, args.protection)
+        self.clusters = {
+            cluster.name: self.own(
+                f"cluster-{cluster.name}",
+                ClusterPlatform(
+                    f"{name}-{cluster.name}",
+                    ClusterArgs(
+                        protection=args.protection,
+                        config=config,
+                        cluster=cluster,
+                        kubeconfig=args.kubeconfigs[cluster.name],
+                        lines=tuple(line for line in lines if line.cluster.name == cluster.name),
+                    ),
+                    self.child_opts(),
+                ),
+            )
+            for cluster in config.clusters
+        }
+        self.finish({"lines": self.line_summary()})
+
+    def line_summary(self) -> dict[str, dict[str, str]]:
+        """Per line (in config order): its namespace and the service account its workloads run as."""
         return {
-            line_name: {
-                "namespace": line.namespace.metadata.name,
-                "serviceAccount": line.service_account.metadata.name,
-            }
-            for line_name, line in self.lines.items()
+            line.name: {"namespace": line.namespace, "serviceAccount": LINE_WORKLOAD_SERVICE_ACCOUNT}
+            for line in self.args.config.lines
         }

@@ -42,7 +42,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import PROJECT, SECTIONS, load_factory_config
+from components.config.document import SECTIONS
+from components.config.loader import load_factory_config
+from components.config.types import PROJECT
 from offline import harness
 from offline.plan import stand_in_credentials
 from offline.stackfile import StackSettings, load_stack

@@ -1,8 +1,9 @@
-"""Per cluster: the charts and images an air-gapped plant must mirror, and what the platform costs.
+"""Per cluster and per add-on: the charts and images an air-gapped plant must mirror, and what the
+platform costs.
 
-Both are read from the recorded run — the chart inputs `helm.v4.Chart` received and the pod specs of the
-objects we create ourselves — interpreted through the catalogue's image and workload slots, so they
-describe exactly what `pulumi up` would deploy.
+Read from the recorded run — each `helm.v4.Chart` (its release name is the add-on's name) and each object a
+manifest add-on rendered (labelled with its add-on) — and interpreted through the catalogue, so it describes
+exactly what `pulumi up` would deploy.
 """
 
 from __future__ import annotations
@@ -12,89 +13,91 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.addons import CATALOGUE
-from components.catalogue import AddOn, Release
-from components.footprint import Footprint, Usage, footprint, usage_of
+from components.catalogue.footprint import Footprint, footprint
+from components.catalogue.model import Chart
+from components.catalogue.release import Release
+from components.core import vocabulary as vocab
+from components.core.kube import pod_spec
+from components.inventory import CATALOGUE
 from offline.harness import Recording, Registration
-from offline.render import cluster_of, redact
+from offline.render import cluster_of, is_manifest, manifest, redact
 
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
-_BY_NAMESPACE: dict[str, AddOn] = {addon.namespace: addon for addon in CATALOGUE.values()}
 
 
 @dataclass
 class ClusterBundle:
-    charts: list[dict[str, str]]
-    images: list[str]
-    artifacts: list[str]
+    releases: list[Release]
     footprint: Footprint
 
+    def images(self) -> list[str]:
+        return sorted({image for release in self.releases for image in release.images()})
 
-def _pod_spec(manifest: dict[str, Any]) -> dict[str, Any] | None:
-    kind, spec = manifest.get("kind"), manifest.get("spec") or {}
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        return ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template", {}).get("spec")
-    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"):
-        return (spec.get("template") or {}).get("spec")
-    return None
+    def artifacts(self) -> list[str]:
+        return sorted({artifact for release in self.releases for artifact in release.artifacts()})
 
 
-def _release(registration: Registration) -> Release:
+def _chart_release(registration: Registration) -> Release:
     inputs = redact(registration.inputs)
-    addon = _BY_NAMESPACE.get(inputs.get("namespace", ""))
+    addon = CATALOGUE.get(str(inputs.get("name")))
     if addon is None:
-        raise ValueError(f"chart {registration.name} is not from the add-on catalogue")
+        raise ValueError(f"chart {registration.name} (release {inputs.get('name')!r}) is not from the add-on catalogue")
     repository = (inputs.get("repositoryOpts") or {}).get("repo")
     return Release(addon, inputs["chart"], repository, inputs.get("values") or {})
 
 
-def bundles(recording: Recording) -> dict[str, ClusterBundle]:
+def _recorded_releases(recording: Recording) -> dict[str, list[Release]]:
     by_urn = recording.by_urn()
-    releases: dict[str, list[Release]] = {}
-    own_images: dict[str, set[str]] = {}
-    own_usage: dict[str, dict[str, Usage]] = {}
+    charts: dict[str, list[Release]] = {}
+    manifests: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in recording.resources:
         cluster = cluster_of(r, by_urn)
         if r.type == CHART_TYPE:
-            releases.setdefault(cluster, []).append(_release(r))
-            continue
-        pod = _pod_spec(redact(r.inputs)) if r.custom and r.type.startswith("kubernetes:") else None
-        for container in (pod or {}).get("containers", []) + (pod or {}).get("initContainers", []):
-            own_images.setdefault(cluster, set()).add(container["image"])
-            usage = usage_of(container.get("resources"), f"{r.name}/{container['name']}")
-            own_usage.setdefault(cluster, {})[f"{r.inputs['metadata']['name']}"] = usage
+            charts.setdefault(cluster, []).append(_chart_release(r))
+        elif is_manifest(r):
+            document = manifest(r)
+            addon = (document.get("metadata", {}).get("labels") or {}).get(vocab.ADDON)
+            if addon is not None:
+                manifests.setdefault((cluster, addon), []).append(document)
+            elif pod_spec(document) is not None:
+                raise ValueError(f"{r.name} runs pods but belongs to no add-on of the catalogue")
+    for (cluster, addon), documents in manifests.items():
+        charts.setdefault(cluster, []).append(Release(CATALOGUE[addon], manifests=tuple(documents)))
+    return charts
+
+
+def bundles(recording: Recording) -> dict[str, ClusterBundle]:
     result = {}
-    for cluster in sorted(set(releases) | set(own_images)):
-        found = sorted(releases.get(cluster, []), key=lambda rel: rel.addon.name)
-        result[cluster] = ClusterBundle(
-            charts=[
-                {
-                    "name": rel.addon.name,
-                    "chart": rel.chart,
-                    "repository": rel.repository or "",
-                    "version": rel.addon.version,
-                }
-                for rel in found
-            ],
-            images=sorted({image for rel in found for image in rel.images()} | own_images.get(cluster, set())),
-            artifacts=sorted({a for rel in found for a in rel.artifacts()}),
-            footprint=footprint(found, extra=own_usage.get(cluster)),
-        )
+    for cluster, releases in sorted(_recorded_releases(recording).items()):
+        ordered = sorted(releases, key=lambda release: release.addon.name)
+        result[cluster] = ClusterBundle(ordered, footprint({r.addon.name: r.workloads() for r in ordered}))
     return result
+
+
+def _addon_document(release: Release, cluster: ClusterBundle) -> dict[str, Any]:
+    addon = release.addon
+    document: dict[str, Any] = {"namespace": addon.namespace, "version": addon.version}
+    if isinstance(addon.source, Chart):
+        document.update(source="chart", chart=release.chart, repository=release.repository or "")
+    else:
+        document.update(source="manifests", objects=[f"{m['kind']}/{m['metadata']['name']}" for m in release.manifests])
+    document.update(
+        images=release.images(),
+        artifacts=release.artifacts(),
+        footprint=cluster.footprint.per_addon[addon.name].as_dict(),
+    )
+    return document
 
 
 def bundle_document(result: dict[str, ClusterBundle]) -> dict[str, Any]:
     return {
         cluster: {
-            "charts": b.charts,
-            "images": b.images,
-            "artifacts": b.artifacts,
+            "addons": {release.addon.name: _addon_document(release, b) for release in b.releases},
+            "images": b.images(),
+            "artifacts": b.artifacts(),
             "footprint": {
                 "steadyState": b.footprint.steady.as_dict(),
                 "scanJobs": b.footprint.transient.as_dict(),
-                "perAddon": {name: usage.as_dict() for name, usage in sorted(b.footprint.per_addon.items())},
                 "assumes": "one node: DaemonSets count once per node",
             },
         }
@@ -106,16 +109,21 @@ def write_bundle(out_dir: Path, result: dict[str, ClusterBundle]) -> None:
     (out_dir / "bundle.json").write_text(json.dumps(bundle_document(result), indent=2, sort_keys=True) + "\n")
 
 
+def _source_line(release: Release) -> str:
+    addon = release.addon
+    if isinstance(addon.source, Chart):
+        return f"    chart  {addon.name} {addon.version} ({release.chart} from {release.repository or 'OCI'})"
+    return f"    manifests  {addon.name} {addon.version} ({len(release.manifests)} object(s) rendered here)"
+
+
 def report_lines(result: dict[str, ClusterBundle]) -> list[str]:
     lines = []
     for cluster, b in result.items():
         steady, jobs = b.footprint.steady.as_dict(), b.footprint.transient.as_dict()
         lines.append(f"  cluster {cluster}:")
-        lines += [
-            f"    chart  {c['name']} {c['version']} ({c['chart']} from {c['repository'] or 'OCI'})" for c in b.charts
-        ]
-        lines += [f"    image  {image}" for image in b.images]
-        lines += [f"    oci    {artifact}" for artifact in b.artifacts]
+        lines += [_source_line(release) for release in b.releases]
+        lines += [f"    image  {image}" for image in b.images()]
+        lines += [f"    oci    {artifact}" for artifact in b.artifacts()]
         lines.append(
             f"    footprint (requests / limits, 1 node): CPU {steady['cpuRequests']} / {steady['cpuLimits']} cores, "
             f"memory {steady['memoryRequestsGiB']} / {steady['memoryLimitsGiB']} GiB; "

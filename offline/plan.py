@@ -15,8 +15,10 @@ from typing import Any
 
 import pulumi
 
-from components.config import FactoryConfig, FactoryConfigError, load_factory_config
-from components.security_baseline import BaselineSpec
+from components.config.document import FactoryConfig
+from components.config.loader import load_factory_config
+from components.config.problems import FactoryConfigError
+from components.inventory import pack_settings
 from offline import bundle, compliance, harness, render
 from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
 from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_stack
@@ -84,15 +86,7 @@ def stack_policy_config(policies: list[Any], config: FactoryConfig) -> dict[str,
     (written to build/<stack>/policy-config.json): its stage, the namespaces the baseline exempts and the
     images Gatekeeper allows, so CrossGuard and admission control agree."""
     settings = importlib.import_module("factory_policies.settings")
-    specs = [BaselineSpec(config, cluster) for cluster in config.clusters]
-    return dict(
-        settings.pack_config(
-            policies,
-            environment=config.environment,
-            exemptNamespaces=sorted({ns for spec in specs for ns in spec.exempt_namespaces()}),
-            allowedRegistries=sorted({image for spec in specs for image in spec.allowed_images()}),
-        )
-    )
+    return dict(settings.pack_config(policies, **pack_settings(config)))
 
 
 def report(result: PlanResult) -> list[str]:

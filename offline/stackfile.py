@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.stack_inputs import project_values
+from components.config.stack_inputs import project_values
 
 OFFLINE_SECRET = "offline-plan-placeholder"
 

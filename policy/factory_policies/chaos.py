@@ -13,6 +13,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, Severity, StackValidationArgs
 
+from factory_policies import vocabulary as vocab
 from factory_policies.controls import (
     IEC_62443,
     K8S_NAMESPACE,
@@ -39,8 +40,6 @@ EXPERIMENT_KINDS = (
     "KernelChaos",
 )
 CHAOS_TYPES = tuple(f"{CHAOS_GROUP}{kind}" for kind in ("Schedule", "Workflow", *EXPERIMENT_KINDS))
-OPT_IN_LABEL = ("factory-floor.io/chaos", "opt-in")
-OPT_IN_ANNOTATION = ("chaos-mesh.org/inject", "enabled")
 # the blast radius a plant accepts from one experiment
 MAX_FIXED_PODS = 2
 MAX_FIXED_PERCENT = 20
@@ -51,9 +50,8 @@ def opted_in_namespaces(resources: Iterable[PolicyResource]) -> set[str]:
     for r in resources:
         if r.resource_type != K8S_NAMESPACE:
             continue
-        label_key, label_value = OPT_IN_LABEL
-        note_key, note_value = OPT_IN_ANNOTATION
-        if labels(r.props).get(label_key) == label_value or annotations_of(r.props).get(note_key) == note_value:
+        labelled = labels(r.props).get(vocab.CHAOS) == vocab.CHAOS_OPT_IN
+        if labelled or annotations_of(r.props).get(vocab.CHAOS_MESH_INJECT) == vocab.CHAOS_MESH_INJECT_VALUE:
             found.add(str(metadata(r.props).get("name")))
     return found
 

@@ -14,12 +14,8 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from factory_policies import vocabulary as vocab
 from factory_policies.controls import PREVIEW_UNKNOWN, dig, mapping, walk_strings
-
-# A store is a backup store unless it says otherwise with this tag (AWS/Azure tags, GCS labels — the key is
-# valid in all three). The default is the strict one: a program cannot forget to mark a backup store.
-PURPOSE_KEY = "factory-floor-purpose"
-BACKUP_PURPOSE = "backup"
 
 
 def _strings(resource: PolicyResource, prop: str) -> set[str]:
@@ -65,12 +61,14 @@ def linked(
 
 
 def purpose(props: Any, tags_key: str) -> str:
-    value = mapping(props, tags_key).get(PURPOSE_KEY)
-    return str(value) if value else BACKUP_PURPOSE
+    # A store is a backup store unless it says otherwise with the purpose tag (AWS/Azure tags, GCS labels). The
+    # default is the strict one: a program cannot forget to mark a backup store.
+    value = mapping(props, tags_key).get(vocab.PURPOSE)
+    return str(value) if value else vocab.BACKUP_PURPOSE
 
 
 def is_backup_store(props: Any, tags_key: str) -> bool:
-    return purpose(props, tags_key) == BACKUP_PURPOSE
+    return purpose(props, tags_key) == vocab.BACKUP_PURPOSE
 
 
 def of_types(resources: Iterable[PolicyResource], types: Iterable[str]) -> list[PolicyResource]:

@@ -87,7 +87,6 @@ K8S_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
 K8S_CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 HELM_V3_RELEASE = "kubernetes:helm.sh/v3:Release"
 HELM_V4_CHART = "kubernetes:helm.sh/v4:Chart"
-LINE_COMPONENT = "production-line"
 
 
 # --- reading props -------------------------------------------------------------------------------------

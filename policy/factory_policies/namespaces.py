@@ -6,6 +6,7 @@ import re
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
+from factory_policies import vocabulary as vocab
 from factory_policies.controls import (
     CIS_KUBERNETES,
     IEC_62443,
@@ -19,8 +20,6 @@ from factory_policies.kit import resource_policy
 from factory_policies.settings import setting
 
 MODES = ("enforce", "audit", "warn")
-# the recorded reason of an exception to 'restricted', which SecurityBaseline writes on every such namespace
-EXEMPTION_ANNOTATION = "factory-floor.io/pod-security-exemption"
 _VERSION = re.compile(r"^v1\.\d+$")
 
 
@@ -28,16 +27,16 @@ def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> N
     name = object_name(args.props, args.name)
     exempt = setting(args, "exemptNamespaces")
     found = labels(args.props)
-    levels = [found.get(f"pod-security.kubernetes.io/{mode}") for mode in MODES]
+    levels = [found.get(f"{vocab.POD_SECURITY}/{mode}") for mode in MODES]
     weaker = sorted({str(level) for level in levels if level not in (None, "restricted")})
-    if weaker and name in exempt and not annotations_of(args.props).get(EXEMPTION_ANNOTATION):
+    if weaker and name in exempt and not annotations_of(args.props).get(vocab.POD_SECURITY_EXEMPTION):
         report_violation(
-            f"namespace '{name}' is {'/'.join(weaker)} without a {EXEMPTION_ANNOTATION} annotation stating why",
+            f"namespace '{name}' is {'/'.join(weaker)} without a {vocab.POD_SECURITY_EXEMPTION} annotation stating why",
             None,
         )
     for mode in MODES:
-        level = found.get(f"pod-security.kubernetes.io/{mode}")
-        version = found.get(f"pod-security.kubernetes.io/{mode}-version")
+        level = found.get(f"{vocab.POD_SECURITY}/{mode}")
+        version = found.get(f"{vocab.POD_SECURITY}/{mode}-version")
         if level is None:
             report_violation(f"namespace '{name}' has no pod-security.kubernetes.io/{mode} label", None)
         elif level != "restricted" and name not in exempt:

@@ -7,12 +7,12 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
+from factory_policies import vocabulary as vocab
 from factory_policies.controls import (
     CIS_KUBERNETES,
     IEC_62443,
     K8S_NAMESPACE,
     K8S_NETWORK_POLICY,
-    LINE_COMPONENT,
     dig,
     items,
     labels,
@@ -39,7 +39,7 @@ def _check(args: StackValidationArgs, report_violation: ReportViolation) -> None
     lines = [
         r
         for r in args.resources
-        if r.resource_type == K8S_NAMESPACE and labels(r.props).get("app.kubernetes.io/component") == LINE_COMPONENT
+        if r.resource_type == K8S_NAMESPACE and labels(r.props).get(vocab.COMPONENT) == vocab.LINE_COMPONENT
     ]
 
     def judge(namespace: Any) -> list[str]:

@@ -17,17 +17,31 @@ from typing import Any
 
 from pulumi_policy import Policy, PolicyConfigSchema
 
-# Namespaces whose workloads legitimately need more than Pod Security "restricted" allows. Each entry is a
-# decision an auditor will ask about, so the reason travels with it (docs/policies.md prints them).
+# Namespaces that are not judged like a production line: Kubernetes' own, and every namespace the platform's
+# add-on catalogue can place an add-on in. Each entry is a decision an auditor will ask about, so the reason
+# travels with it (docs/policies.md prints them). A copy of what the program derives from its catalogue
+# (components/inventory.py); a test keeps the two equal.
 EXEMPT_NAMESPACES: dict[str, str] = {
-    "kube-system": "Kubernetes' own add-ons (CNI, CoreDNS, kube-proxy, CSI node plugins) need host access.",
-    "gatekeeper-system": (
-        "the admission controller itself; Gatekeeper exempts its namespace so a bad constraint can never "
-        "lock out the component that would fix it."
+    "external-secrets": (
+        "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
+        "lines' allow-list."
     ),
-    "falco": "Falco's modern-eBPF probe needs privileged mode, hostPID and host mounts to observe syscalls.",
-    "trivy-system": "trivy-operator's node-collector jobs read node configuration through hostPath mounts.",
-    "kube-bench": "kube-bench runs the CIS node checks: it needs hostPID and hostPath mounts of /etc and /var/lib.",
+    "falco": "Falco's modern-eBPF probe needs privileged mode, hostPID and host mounts to observe every syscall.",
+    "gatekeeper-system": (
+        "The admission controller itself; Gatekeeper exempts its namespace so a bad constraint can never lock "
+        "out the component that would fix it."
+    ),
+    "kube-bench": (
+        "kube-bench runs the CIS node checks: it needs hostPID and hostPath mounts of /etc and /var/lib, weekly, "
+        "for a few minutes."
+    ),
+    "kube-node-lease": "Kubernetes' node heartbeats (Lease objects); no workloads.",
+    "kube-public": "Kubernetes' public bootstrap data (cluster-info); no workloads.",
+    "kube-system": "Kubernetes' own add-ons (CNI, CoreDNS, kube-proxy, CSI node plugins) need host access.",
+    "trivy-system": (
+        "trivy-operator's node-collector jobs read kubelet and etcd configuration through read-only hostPath "
+        "mounts; the operator itself runs restricted."
+    ),
 }
 
 PRODUCTION = "production"

@@ -1,0 +1,141 @@
+"""Install a resolved add-on as children of a capability component: its namespace(s), the chart or the
+manifests, then the custom resources it brings — each after what defines its CRD."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.catalogue.model import Chart, Manifest, PodSecurityLevel
+from components.catalogue.release import Release
+from components.catalogue.values import get_path, set_path
+from components.config.factory import ClusterConfig
+from components.core import vocabulary as vocab
+from components.core.component import FactoryComponent
+from components.core.contracts import IdentityBinding
+from components.core.kube import custom_resource_args, kube_resource, manifest_args
+
+_LEVELS: tuple[PodSecurityLevel, ...] = ("restricted", "baseline", "privileged")
+
+
+@dataclass
+class Installed:
+    release: Release
+    objects: list[pulumi.Resource]  # the Chart, or one resource per manifest
+    brought: dict[str, pulumi.Resource] = field(default_factory=dict)
+
+
+def namespace_manifests(
+    releases: Iterable[Release], factory: str, cluster: ClusterConfig, component: str
+) -> list[Manifest]:
+    """One Namespace per namespace the add-ons use, at the most permissive level any of them needs, with
+    every reason for it — an auditor reads why on the namespace itself."""
+    grouped: dict[str, list[Release]] = {}
+    for release in releases:
+        grouped.setdefault(release.addon.namespace, []).append(release)
+    found = []
+    for name, members in sorted(grouped.items()):
+        level = max((r.addon.pod_security.level for r in members), key=_LEVELS.index)
+        labels = {**vocab.standard_labels(factory, component=component)}
+        for release in members:
+            labels.update(release.addon.namespace_labels)
+        labels.update(vocab.pod_security_labels(level, cluster.kubernetes_version))
+        metadata: dict[str, Any] = {"name": name, "labels": labels}
+        reasons = [r.addon.pod_security.reason for r in members if r.addon.pod_security.reason]
+        if level != "restricted":
+            metadata["annotations"] = {vocab.POD_SECURITY_EXEMPTION: " ".join(dict.fromkeys(reasons))}
+        found.append({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
+    return found
+
+
+def _chart_values(release: Release, binding: IdentityBinding | None) -> dict[str, Any]:
+    identity = release.addon.identity
+    if binding is None or identity is None:
+        return release.values
+    values = copy.deepcopy(release.values)
+    if identity.annotations_key:
+        set_path(
+            values,
+            identity.annotations_key,
+            {**(get_path(values, identity.annotations_key) or {}), **binding.annotations},
+        )
+    if identity.pod_labels_key and binding.pod_labels:
+        set_path(
+            values, identity.pod_labels_key, {**(get_path(values, identity.pod_labels_key) or {}), **binding.pod_labels}
+        )
+    return values
+
+
+def _with_identity(manifest: Manifest, release: Release, binding: IdentityBinding | None) -> Manifest:
+    identity = release.addon.identity
+    if binding is None or identity is None:
+        return manifest
+    result = copy.deepcopy(manifest)
+    if result["kind"] == "ServiceAccount" and result["metadata"]["name"] == identity.service_account:
+        result["metadata"].setdefault("annotations", {}).update(binding.annotations)
+    return result
+
+
+def _object_key(release: Release, manifest: Manifest) -> str:
+    kind, name = manifest["kind"].lower(), manifest["metadata"]["name"]
+    return f"{release.addon.name}-{kind}" if name == release.addon.name else f"{release.addon.name}-{kind}-{name}"
+
+
+def install(
+    owner: FactoryComponent[Any],
+    release: Release,
+    namespace: pulumi.Resource,
+    binding: IdentityBinding | None = None,
+) -> Installed:
+    """The add-on's objects as children of `owner`, all after its namespace."""
+    addon = release.addon
+    after_namespace = owner.child_opts(depends_on=[namespace])
+    objects: list[pulumi.Resource]
+    if isinstance(addon.source, Chart):
+        chart = k8s.helm.v4.Chart(
+            owner.child_name(addon.name),
+            chart=release.chart,
+            version=addon.version,
+            name=addon.name,
+            namespace=addon.namespace,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=release.repository) if release.repository else None,
+            values=_chart_values(release, binding),
+            opts=after_namespace,
+        )
+        objects = [owner.own(addon.name, chart)]
+    else:
+        objects = []
+        for manifest in release.manifests:
+            key = _object_key(release, manifest)
+            resource = kube_resource(owner.child_name(key), _with_identity(manifest, release, binding), after_namespace)
+            objects.append(owner.own(key, resource))
+    installed = Installed(release, objects)
+    for brought in release.brought:
+        after: Sequence[pulumi.Resource] = [installed.brought[brought.after]] if brought.after else objects
+        key = f"{addon.name}-{brought.key}"
+        installed.brought[brought.key] = owner.own(
+            key,
+            k8s.apiextensions.CustomResource(
+                owner.child_name(key), **custom_resource_args(brought.manifest), opts=owner.child_opts(depends_on=after)
+            ),
+        )
+    return installed
+
+
+def install_namespaces(
+    owner: FactoryComponent[Any], releases: Sequence[Release], factory: str, cluster: ClusterConfig, component: str
+) -> dict[str, pulumi.Resource]:
+    return {
+        ns["metadata"]["name"]: owner.own(
+            f"ns-{ns['metadata']['name']}",
+            k8s.core.v1.Namespace(
+                owner.child_name(f"ns-{ns['metadata']['name']}"), **manifest_args(ns), opts=owner.child_opts()
+            ),
+        )
+        for ns in namespace_manifests(releases, factory, cluster, component)
+    }

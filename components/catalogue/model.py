@@ -1,0 +1,139 @@
+"""What an add-on is: where it comes from (a pinned chart, or manifests we render), which namespace and
+Pod Security level it needs and why, its image and workload slots, the cloud identity its service account
+needs, and the custom resources it brings.
+
+Add-on entries live in their capability (`security/falco.py`, ...); `components/inventory.py` is the table
+of all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from components.config.document import FactoryConfig
+from components.config.factory import ClusterConfig
+
+Values = dict[str, Any]
+Manifest = dict[str, Any]
+PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
+# why a platform namespace is not judged like a line, unless the add-on states a more specific reason
+CATALOGUE_REASON = (
+    "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
+    "lines' allow-list."
+)
+
+
+@dataclass(frozen=True)
+class ClusterContext:
+    """What an add-on's values and manifests may depend on: the factory document and the cluster."""
+
+    factory: FactoryConfig
+    cluster: ClusterConfig
+    # Kubernetes' and the platform's own namespaces: never judged or scanned as a production line
+    platform_namespaces: tuple[str, ...] = ()
+
+    @property
+    def single_node(self) -> bool:
+        return self.cluster.profile == "edge-small"
+
+
+@dataclass(frozen=True)
+class ImageSlot:
+    """Where a chart's values name one image: an optional registry key, the repository key, the tag key
+    (or a tag the software itself chooses, for OCI artifacts such as scanner databases)."""
+
+    repository_key: str
+    tag_key: str | None = None
+    registry_key: str | None = None
+    tag: str | None = None
+    artifact: bool = False
+
+
+@dataclass(frozen=True)
+class WorkloadSlot:
+    """One pod template the chart runs, where its resources live in values, and how many copies run."""
+
+    name: str
+    resources_key: str
+    replicas_key: str | None = None  # None: one copy (a Deployment with a fixed replica count of 1)
+    per_node: bool = False  # a DaemonSet: the footprint counts one copy per node
+    transient: bool = False  # a scan Job or CronJob: counted separately from the steady state
+    containers: int = 1  # containers sharing the same resources block
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Helm chart installed with kubernetes.helm.v4.Chart (its objects stay visible to CrossGuard)."""
+
+    chart: str
+    repository: str
+    values: Callable[[ClusterContext], Values]
+    images: tuple[ImageSlot, ...] = ()
+    workloads: tuple[WorkloadSlot, ...] = ()
+
+
+@dataclass(frozen=True)
+class Manifests:
+    """Software that ships no chart: we render its objects ourselves; images and resources are read from
+    the rendered pod specs, so there are no slots to keep in step."""
+
+    render: Callable[[ClusterContext], list[Manifest]]
+
+
+@dataclass(frozen=True)
+class PodSecurity:
+    level: PodSecurityLevel = "restricted"
+    reason: str | None = None  # required below restricted: written on the namespace for auditors
+
+
+@dataclass(frozen=True)
+class ServiceAccountIdentity:
+    """The add-on's service account needs a cloud identity (Velero writing to S3, external-dns to Route 53):
+    the same WorkloadIdentity a line gets, keyed by the add-on's namespace and this service account."""
+
+    service_account: str
+    annotations_key: str | None = None  # chart values path of the account's annotations (charts only)
+    pod_labels_key: str | None = None  # chart values path of pod labels (Azure needs one on the pods)
+
+
+@dataclass(frozen=True)
+class BroughtResource:
+    """A custom resource the add-on brings (a store, a schedule, a rule), applied after what defines its CRD:
+    the add-on itself, or another brought resource (a Gatekeeper constraint after its template)."""
+
+    key: str  # unique within the add-on; part of the resource name
+    manifest: Manifest
+    crd: str  # <plural>.<group> of the CRD this object needs, e.g. clustersecretstores.external-secrets.io
+    after: str | None = None  # key of the brought resource that creates that CRD; None: the add-on
+
+
+def _always(_ctx: ClusterContext) -> bool:
+    return True
+
+
+def _nothing(_ctx: ClusterContext) -> list[BroughtResource]:
+    return []
+
+
+@dataclass(frozen=True)
+class AddOn:
+    name: str  # also the Helm release name, so object names do not depend on our resource names
+    namespace: str
+    version: str  # the chart version, or the software version of a manifest add-on
+    source: Chart | Manifests
+    pod_security: PodSecurity = PodSecurity()
+    exempt_because: str | None = None  # why admission policies skip its namespace (default: see `exemption`)
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
+    identity: ServiceAccountIdentity | None = None
+    brings: Callable[[ClusterContext], list[BroughtResource]] = _nothing
+    enabled: Callable[[ClusterContext], bool] = _always
+
+    def __post_init__(self) -> None:
+        if self.pod_security.level != "restricted" and not self.pod_security.reason:
+            raise ValueError(f"add-on {self.name}: Pod Security {self.pod_security.level} needs a reason")
+
+    @property
+    def exemption(self) -> str:
+        return self.exempt_because or self.pod_security.reason or CATALOGUE_REASON

@@ -1,0 +1,90 @@
+"""An add-on resolved for one cluster: the exact chart source and values, or the exact manifests, that get
+installed — and, read from those, the images to mirror and the workloads that cost CPU and memory."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from components.catalogue.footprint import Usage, Workload, usage_of
+from components.catalogue.mirror import chart_source, image_reference, mirror_image, mirrored
+from components.catalogue.model import (
+    AddOn,
+    BroughtResource,
+    Chart,
+    ClusterContext,
+    Manifest,
+    Values,
+    WorkloadSlot,
+)
+from components.catalogue.values import get_path
+from components.core import vocabulary as vocab
+from components.core.kube import containers, pod_spec
+
+_TRANSIENT_KINDS = frozenset({"Job", "CronJob"})
+
+
+@dataclass(frozen=True)
+class Release:
+    addon: AddOn
+    chart: str | None = None  # chart reference for helm.v4.Chart (None: a manifest add-on)
+    repository: str | None = None
+    values: Values = field(default_factory=dict)
+    manifests: tuple[Manifest, ...] = ()
+    brought: tuple[BroughtResource, ...] = ()
+
+    def images(self) -> list[str]:
+        if isinstance(self.addon.source, Chart):
+            return [image_reference(self.values, slot) for slot in self.addon.source.images if not slot.artifact]
+        return sorted({c["image"] for m in self.manifests if (spec := pod_spec(m)) for c in containers(spec)})
+
+    def artifacts(self) -> list[str]:
+        if isinstance(self.addon.source, Chart):
+            return [image_reference(self.values, slot) for slot in self.addon.source.images if slot.artifact]
+        return []
+
+    def workloads(self) -> list[Workload]:
+        if isinstance(self.addon.source, Chart):
+            return [_chart_workload(self.addon, self.values, slot) for slot in self.addon.source.workloads]
+        return [w for m in self.manifests if (w := _manifest_workload(self.addon, m)) is not None]
+
+
+def _chart_workload(addon: AddOn, values: Values, slot: WorkloadSlot) -> Workload:
+    replicas = int(get_path(values, slot.replicas_key) or 0) if slot.replicas_key else 1
+    usage = usage_of(get_path(values, slot.resources_key), f"{addon.name}.{slot.resources_key}")
+    return Workload(slot.name, usage.times(slot.containers), replicas, slot.per_node, slot.transient)
+
+
+def _manifest_workload(addon: AddOn, manifest: Manifest) -> Workload | None:
+    spec = pod_spec(manifest)
+    if spec is None:
+        return None
+    name = f"{manifest['kind']}/{manifest['metadata']['name']}"
+    usage = Usage()
+    for container in containers(spec):
+        usage = usage + usage_of(container.get("resources"), f"{addon.name} {name} {container['name']}")
+    replicas = int(manifest.get("spec", {}).get("replicas", 1))
+    kind = manifest["kind"]
+    return Workload(name, usage, replicas, per_node=kind == "DaemonSet", transient=kind in _TRANSIENT_KINDS)
+
+
+def _labelled(addon: AddOn, manifest: Manifest, mirror: str | None) -> Manifest:
+    """A manifest add-on's object as installed: attributed to its add-on and version, images mirrored."""
+    result = copy.deepcopy(manifest)
+    labels = result.setdefault("metadata", {}).setdefault("labels", {})
+    labels.update({vocab.ADDON: addon.name, "app.kubernetes.io/version": addon.version})
+    spec = pod_spec(result)
+    for container in containers(spec) if spec else []:
+        container["image"] = mirror_image(container["image"], mirror)
+    return result
+
+
+def resolve(addon: AddOn, ctx: ClusterContext) -> Release:
+    site = ctx.factory.site
+    brought = tuple(addon.brings(ctx))
+    if isinstance(addon.source, Chart):
+        chart, repository = chart_source(addon.source, site.chart_mirror)
+        values = mirrored(addon.source.values(ctx), addon.source.images, site.registry_mirror)
+        return Release(addon, chart, repository, values, brought=brought)
+    manifests = tuple(_labelled(addon, m, site.registry_mirror) for m in addon.source.render(ctx))
+    return Release(addon, manifests=manifests, brought=brought)

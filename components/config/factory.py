@@ -1,0 +1,133 @@
+"""The sections every capability reads: who and where the factory is, its clusters, teams and site."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, model_validator
+
+from components.config.problems import Problems
+from components.config.types import (
+    ConfigKey,
+    Distribution,
+    Name,
+    Profile,
+    StrictModel,
+    VaultPath,
+    pattern,
+)
+from components.config.types import kubernetes_version as valid_kubernetes_version
+from components.config.types import timezone as valid_timezone
+from components.identity.config import WorkloadIdentityConfig
+
+REGISTRY_RE = re.compile(r"^[a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._/-]+)?$")
+CHART_MIRROR_RE = re.compile(r"^(https|oci)://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._/-]*)?$")
+
+
+class FactoryIdentity(StrictModel):
+    name: Name = Field(description="Factory id, used in every resource name and label (DNS label).")
+    site: str = Field(min_length=1, description="Human-readable plant location, e.g. 'Augsburg Plant 2'.")
+    region: Annotated[
+        str, AfterValidator(pattern(re.compile(r"^[a-z0-9-]+$"), "lowercase letters, digits and '-'"))
+    ] = Field(description="Region the plant belongs to (also the default cloud region for its backups).")
+    timezone: Annotated[str, AfterValidator(valid_timezone)] = Field(
+        description="IANA time zone of the plant; schedules (backups, drills, chaos) run in plant time."
+    )
+
+
+class KubeconfigSource(StrictModel):
+    secret_key: ConfigKey = Field(
+        description=(
+            "Name of the secret stack config key in this project's namespace that holds the kubeconfig. "
+            'Set it with `pulumi config set --secret <key> "$(cat kubeconfig)"` or import it from a '
+            "Pulumi ESC environment (`values.pulumiConfig`). A plaintext value is rejected."
+        )
+    )
+    context: str | None = Field(
+        default=None, description="Context inside the kubeconfig; the kubeconfig's current context if unset."
+    )
+
+
+class ClusterConfig(StrictModel):
+    name: Name = Field(description="Cluster id, unique in the factory.")
+    distribution: Distribution = Field(description="Kubernetes distribution; decides platform defaults.")
+    kubernetes_version: Annotated[str, AfterValidator(valid_kubernetes_version)] = Field(
+        description="Kubernetes minor version ('1.31'); pins Pod Security labels and manifest validation."
+    )
+    profile: Profile = Field(
+        description="Sizing profile: replicas, quotas, requests/limits, retention, which add-ons run."
+    )
+    workload_identity: WorkloadIdentityConfig | None = Field(
+        default=None,
+        description=(
+            "Cloud identity federation for line workloads and add-ons. EKS needs `aws`, GKE `gcp`, AKS `azure`; "
+            "k3s/RKE2 may federate any cloud through a self-hosted OIDC issuer. Unset: no cloud identity."
+        ),
+    )
+    vault_auth_mount_path: VaultPath | None = Field(
+        default=None, description="This cluster's Vault Kubernetes auth mount (default `security.vault.authMountPath`)."
+    )
+    kubeconfig: KubeconfigSource = Field(
+        description="Where the explicit Kubernetes provider gets its credentials (never ambient kubeconfig)."
+    )
+
+
+class TeamConfig(StrictModel):
+    name: Name = Field(description="Team id, referenced by lines as their owner.")
+    idp_groups: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1,
+        description="Identity-provider groups (OIDC `groups` claim) whose members act for the team.",
+    )
+    contact: str | None = Field(default=None, description="Team mailbox or chat channel for alerts.")
+
+    @model_validator(mode="after")
+    def _groups_unique(self) -> TeamConfig:
+        if len(set(self.idp_groups)) != len(self.idp_groups):
+            raise ValueError("idpGroups lists a group more than once")
+        return self
+
+
+class SiteConfig(StrictModel):
+    registry_mirror: (
+        Annotated[
+            str,
+            AfterValidator(pattern(REGISTRY_RE, "a registry host[:port][/path], e.g. 'registry.plant.local/mirror'")),
+        ]
+        | None
+    ) = Field(default=None, description="Container registry mirror that replaces every image registry.")
+    chart_mirror: (
+        Annotated[
+            str,
+            AfterValidator(
+                pattern(CHART_MIRROR_RE, "an https:// or oci:// URL, e.g. 'oci://registry.plant.local/charts'")
+            ),
+        ]
+        | None
+    ) = Field(default=None, description="Helm chart mirror that replaces every chart repository.")
+
+
+class ProtectionConfig(StrictModel):
+    stateful: bool | None = Field(
+        default=None,
+        description=(
+            "Register stateful resources (backup stores, keys, databases, line namespaces with their volumes) with "
+            "`protect` and `retainOnDelete`, so neither `pulumi destroy` nor a removed config entry deletes them. "
+            "Unset: on in production, off elsewhere. Production cannot turn it off."
+        ),
+    )
+
+
+def check_unique_names(clusters: Sequence[object | None], teams: Sequence[object | None], problems: Problems) -> None:
+    problems.duplicates("clusters", clusters)
+    problems.duplicates("teams", teams)
+
+
+def check_protection(environment: str | None, protection: ProtectionConfig | None, problems: Problems) -> None:
+    if environment == "production" and protection is not None and protection.stateful is False:
+        problems.add(
+            ("protection", "stateful"),
+            "production stacks always protect stateful resources; a disposable stack sets environment to "
+            "staging or development",
+        )

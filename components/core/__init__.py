@@ -1,0 +1,2 @@
+"""What every capability shares: the label/annotation/tag vocabulary, cross-capability contracts, kube
+helpers, sizing, and the base component. Capabilities meet only here."""

@@ -1,0 +1,42 @@
+"""Contracts between capabilities: names one capability creates and another relies on, and the handle a
+production line offers the capabilities that put per-line objects into it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+# Cluster DNS, which every line may reach: CoreDNS on k3s, RKE2, EKS, GKE and AKS alike.
+DNS_NAMESPACE = "kube-system"
+DNS_POD_LABELS = {"k8s-app": "kube-dns"}
+# The observability stack scrapes lines from here (the lines open their metrics port to it).
+MONITORING_NAMESPACE = "monitoring"
+# The service account a line's workloads run as; its cloud identity trusts exactly this account.
+LINE_WORKLOAD_SERVICE_ACCOUNT = "line-workload"
+
+# Kubernetes' own namespaces: never a line, never judged by our admission policies.
+SYSTEM_NAMESPACES: dict[str, str] = {
+    "kube-system": "Kubernetes' own add-ons (CNI, CoreDNS, kube-proxy, CSI node plugins) need host access.",
+    "kube-public": "Kubernetes' public bootstrap data (cluster-info); no workloads.",
+    "kube-node-lease": "Kubernetes' node heartbeats (Lease objects); no workloads.",
+}
+
+
+@dataclass(frozen=True)
+class LineHandle:
+    """A production line as other capabilities see it: where to put per-line objects, and what to wait for."""
+
+    name: str
+    namespace: str
+    team: str
+    namespace_resource: pulumi.Resource  # per-line objects depend on it, so a first `up` never races it
+
+
+@dataclass(frozen=True)
+class IdentityBinding:
+    """What a service account needs to act as its cloud identity: annotations on the account, and labels on
+    its pods (Azure's webhook injects the token only into pods labelled for it)."""
+
+    annotations: dict[str, pulumi.Input[str]]
+    pod_labels: dict[str, str]

@@ -1,0 +1,1 @@
+"""Cloud workload identity for one (namespace, service account): IRSA, GKE Workload Identity, Azure federation."""

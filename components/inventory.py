@@ -1,0 +1,37 @@
+"""The one add-on table — every third-party add-on of every capability — and what follows from it for a
+whole stack: the platform namespaces with the reason each is not judged like a line, and the settings the
+policy pack must judge this stack with so that CrossGuard and admission control agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.catalogue.model import AddOn
+from components.config.document import FactoryConfig
+from components.core.contracts import SYSTEM_NAMESPACES
+from components.security.addons import ADDONS as SECURITY_ADDONS
+from components.security.gatekeeper.constraints import allowed_images
+
+CATALOGUE: dict[str, AddOn] = {addon.name: addon for addon in SECURITY_ADDONS}
+
+
+def exempt_namespaces() -> dict[str, str]:
+    """Namespace -> why it is not judged like a line: Kubernetes' own, and every namespace the catalogue can
+    place an add-on in (whether or not a given cluster enables it)."""
+    found = dict(SYSTEM_NAMESPACES)
+    for addon in CATALOGUE.values():
+        found.setdefault(addon.namespace, addon.exemption)
+    return dict(sorted(found.items()))
+
+
+def platform_namespaces() -> tuple[str, ...]:
+    return tuple(exempt_namespaces())
+
+
+def pack_settings(config: FactoryConfig) -> dict[str, Any]:
+    """The pack settings of this stack (`--policy-pack-config`, via factory_policies.settings.pack_config)."""
+    return {
+        "environment": config.environment,
+        "exemptNamespaces": list(platform_namespaces()),
+        "allowedRegistries": sorted(set(allowed_images(config))),
+    }

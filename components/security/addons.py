@@ -1,0 +1,10 @@
+"""The security capability's share of the add-on catalogue, in install order."""
+
+from __future__ import annotations
+
+from components.catalogue.model import AddOn
+from components.security import falco, kube_bench, trivy
+from components.security.gatekeeper import addon as gatekeeper
+from components.security.secrets import addon as external_secrets
+
+ADDONS: tuple[AddOn, ...] = (gatekeeper.ADDON, external_secrets.ADDON, falco.ADDON, trivy.ADDON, kube_bench.ADDON)

@@ -1,0 +1,78 @@
+"""OPA Gatekeeper: admission control for every line. It brings our ConstraintTemplates (after the chart,
+which ships their CRD) and the constraints (each after its template, which creates the constraint's CRD)."""
+
+from __future__ import annotations
+
+from components.catalogue.model import AddOn, BroughtResource, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
+from components.core import vocabulary as vocab
+from components.core.sizing import ADDON_REPLICAS, resources
+from components.security.gatekeeper import constraints, templates
+
+VERSION = "3.22.0"
+NAMESPACE = "gatekeeper-system"
+TEMPLATE_CRD = "constrainttemplates.templates.gatekeeper.sh"
+
+
+def values(ctx: ClusterContext) -> Values:
+    replicas = ADDON_REPLICAS[ctx.cluster.profile]
+    return {
+        "replicas": replicas,
+        "image": {"repository": "docker.io/openpolicyagent/gatekeeper", "release": f"v{VERSION}"},
+        # A fail-closed webhook on a single node blocks every namespace and pod when Gatekeeper itself is
+        # down (including its own restart): single-node cells fail open, multi-node clusters fail closed.
+        "validatingWebhookFailurePolicy": "Ignore" if ctx.single_node else "Fail",
+        "auditInterval": 300 if ctx.single_node else 60,
+        "constraintViolationsLimit": 50,
+        "enableRuntimeDefaultSeccompProfile": True,
+        # helm.v4.Chart does not run Helm hooks: CRDs come from the chart's crds/ directory and the namespace
+        # label the post-install hook would set is on the Namespace we create (ADDON.namespace_labels)
+        "upgradeCRDs": {"enabled": False},
+        "postInstall": {"labelNamespace": {"enabled": False}, "probeWebhook": {"enabled": False}},
+        "pdb": {"controllerManager": {"minAvailable": 0 if replicas == 1 else 1}},
+        "controllerManager": {"resources": resources("100m", "256Mi", "1", "512Mi")},
+        "audit": {"resources": resources("50m", "256Mi", "500m", "512Mi")},
+    }
+
+
+def brings(ctx: ClusterContext) -> list[BroughtResource]:
+    factory = ctx.factory.factory.name
+    found = [
+        BroughtResource(f"template-{t.name}", templates.constraint_template(t, factory), TEMPLATE_CRD)
+        for t in templates.TEMPLATES.values()
+    ]
+    gatekeeper = ctx.factory.security.gatekeeper
+    specs = constraints.constraint_specs(constraints.allowed_images(ctx.factory), gatekeeper.required_labels)
+    found += [
+        BroughtResource(
+            f"constraint-{c.name}",
+            constraints.constraint(c, factory, gatekeeper.enforcement_action, list(ctx.platform_namespaces)),
+            f"{templates.TEMPLATES[c.kind].name}.constraints.gatekeeper.sh",
+            after=f"template-{templates.TEMPLATES[c.kind].name}",
+        )
+        for c in specs
+    ]
+    return found
+
+
+ADDON = AddOn(
+    name="gatekeeper",
+    namespace=NAMESPACE,
+    version=VERSION,
+    source=Chart(
+        chart="gatekeeper",
+        repository="https://open-policy-agent.github.io/gatekeeper/charts",
+        values=values,
+        images=(ImageSlot(repository_key="image.repository", tag_key="image.release"),),
+        workloads=(
+            WorkloadSlot("controller-manager", "controllerManager.resources", replicas_key="replicas"),
+            WorkloadSlot("audit", "audit.resources"),
+        ),
+    ),
+    exempt_because=(
+        "The admission controller itself; Gatekeeper exempts its namespace so a bad constraint can never lock "
+        "out the component that would fix it."
+    ),
+    # its own webhook must never judge the namespace it runs in (what its post-install hook would set)
+    namespace_labels={vocab.GATEKEEPER_IGNORE: vocab.GATEKEEPER_IGNORE_VALUE},
+    brings=brings,
+)

@@ -1,0 +1,73 @@
+"""The constraints a factory applies: which template, which objects, which parameters — rolled out with the
+stack's enforcement action and never judging the platform's own namespaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.config.document import FactoryConfig
+from components.core import vocabulary as vocab
+
+CONSTRAINT_API = "constraints.gatekeeper.sh/v1beta1"
+WORKLOAD_KINDS = [
+    {"apiGroups": [""], "kinds": ["Pod"]},
+    {"apiGroups": ["apps"], "kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"]},
+    {"apiGroups": ["batch"], "kinds": ["Job", "CronJob"]},
+]
+
+
+def allowed_images(config: FactoryConfig) -> list[str]:
+    """What lines may run: anything through the site mirror, plus the stack's own list."""
+    mirror = config.site.registry_mirror
+    return [*([f"{mirror}/*"] if mirror else []), *config.security.gatekeeper.allowed_images]
+
+
+@dataclass(frozen=True)
+class ConstraintSpec:
+    kind: str
+    name: str
+    parameters: dict[str, Any]
+    kinds: list[dict[str, Any]]
+
+
+def constraint_specs(allowed_images: list[str], required_labels: list[str]) -> list[ConstraintSpec]:
+    services = [{"apiGroups": [""], "kinds": ["Service"]}]
+    return [
+        ConstraintSpec("K8sAllowedReposv2", "allowed-images", {"allowedImages": allowed_images}, WORKLOAD_KINDS),
+        ConstraintSpec("K8sDisallowedTags", "pinned-images", {"tags": ["latest"]}, WORKLOAD_KINDS),
+        ConstraintSpec(
+            "K8sRequiredLabels",
+            "attribution-labels",
+            {"labels": [{"key": key} for key in required_labels]},
+            [{"apiGroups": ["apps"], "kinds": ["Deployment", "StatefulSet", "DaemonSet"]}],
+        ),
+        # Pods only: the LimitRanger admission plugin fills a line's defaults before this webhook runs, so
+        # the constraint catches what escapes a LimitRange instead of rejecting templates that rely on it
+        ConstraintSpec("K8sContainerLimits", "container-limits", {}, [{"apiGroups": [""], "kinds": ["Pod"]}]),
+        # templates of long-running workloads: the team hears about a missing probe at `apply`, not when a
+        # ReplicaSet silently fails to create pods; Jobs need no probes
+        ConstraintSpec(
+            "K8sRequiredProbes",
+            "required-probes",
+            {"probes": ["readinessProbe", "livenessProbe"], "probeTypes": ["tcpSocket", "httpGet", "exec", "grpc"]},
+            [{"apiGroups": ["apps"], "kinds": ["Deployment", "StatefulSet", "DaemonSet"]}],
+        ),
+        ConstraintSpec("K8sPSPHostNamespace", "no-host-namespaces", {}, WORKLOAD_KINDS),
+        ConstraintSpec("K8sBlockNodePort", "no-node-ports", {}, services),
+    ]
+
+
+def constraint(spec: ConstraintSpec, factory: str, enforcement_action: str, exempt: list[str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "enforcementAction": enforcement_action,
+        "match": {"kinds": spec.kinds, "excludedNamespaces": sorted(exempt)},
+    }
+    if spec.parameters:
+        body["parameters"] = spec.parameters
+    return {
+        "apiVersion": CONSTRAINT_API,
+        "kind": spec.kind,
+        "metadata": {"name": spec.name, "labels": vocab.standard_labels(factory, component=vocab.SECURITY_COMPONENT)},
+        "spec": body,
+    }

@@ -1,0 +1,1 @@
+"""Secrets from Vault through External Secrets: the operator add-on, the store, per-line ExternalSecrets."""

@@ -1,0 +1,107 @@
+"""The real __main__.py under the SDK mock runtime: the component tree, the providers, protection in
+production, the stack outputs, and a refused config that registers nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from offline.harness import SECRET_SIG, Recording
+from tests.support.factories import mutate, pulumi_config, valid_raw
+from tests.support.runs import Runs, one
+
+NS = "kubernetes:core/v1:Namespace"
+
+
+@pytest.fixture(scope="module")
+def recording(runs: Runs) -> Recording:
+    return runs.main(valid_raw())
+
+
+def test_factory_holds_one_cluster_platform_per_cluster_holding_its_lines_and_baseline(recording: Recording) -> None:
+    platform = one(recording, "factory:index:FactoryPlatform", "testwerk")
+    assert not platform.custom and platform.parent.endswith("pulumi:pulumi:Stack::factory-floor-test")
+    clusters = {c.name: c for c in recording.of_type("factory:index:ClusterPlatform")}
+    assert sorted(clusters) == ["testwerk-cloud", "testwerk-edge"]
+    assert all(c.parent == platform.urn for c in clusters.values())
+    lines = {line.name: line for line in recording.of_type("factory:index:ProductionLine")}
+    assert {name: line.parent for name, line in lines.items()} == {
+        "testwerk-press": clusters["testwerk-edge"].urn,
+        "testwerk-weld": clusters["testwerk-edge"].urn,
+        "testwerk-mes": clusters["testwerk-cloud"].urn,
+    }
+    baselines = {b.name: b.parent for b in recording.of_type("factory:index:SecurityBaseline")}
+    assert baselines == {f"{name}-baseline": cluster.urn for name, cluster in clusters.items()}
+
+
+def test_one_explicit_provider_per_cluster_with_secret_kubeconfig(recording: Recording) -> None:
+    providers = recording.of_type("pulumi:providers:kubernetes")
+    clusters = {c.name: c.urn for c in recording.of_type("factory:index:ClusterPlatform")}
+    assert sorted(p.name for p in providers) == ["testwerk-cloud", "testwerk-edge"]
+    for provider in providers:
+        assert provider.parent == clusters[provider.name], "the provider belongs to its cluster's platform"
+        kubeconfig = provider.inputs["kubeconfig"]
+        assert isinstance(kubeconfig, dict) and SECRET_SIG in kubeconfig, "kubeconfig must travel as a secret"
+        assert provider.inputs["clusterIdentifier"] == f"testwerk/{provider.name.removeprefix('testwerk-')}"
+        assert provider.inputs["deleteUnreachable"] == "false"
+
+
+def test_every_kubernetes_object_uses_its_clusters_provider(recording: Recording) -> None:
+    providers = {p.urn: p.name for p in recording.of_type("pulumi:providers:kubernetes")}
+    # a line's objects are named after the line, a baseline's after its cluster
+    cluster_of = {"press": "edge", "weld": "edge", "mes": "cloud", "edge": "edge", "cloud": "cloud"}
+    objects = [r for r in recording.resources if r.type.startswith("kubernetes:")]
+    assert len(objects) > 40
+    for r in objects:
+        owner = r.name.removeprefix("testwerk-").split("-")[0]
+        assert providers[r.provider_urn] == f"testwerk-{cluster_of[owner]}", r.name
+
+
+def test_line_namespaces_are_protected_in_production_and_nothing_else_is(recording: Recording) -> None:
+    protected = {r.name for r in recording.resources if r.protect}
+    retained = {r.name for r in recording.resources if r.retain_on_delete}
+    assert protected == retained == {"testwerk-press-namespace", "testwerk-weld-namespace", "testwerk-mes-namespace"}
+
+
+def test_a_disposable_stack_protects_nothing_and_can_opt_in(runs: Runs) -> None:
+    staging = runs.main(mutate(valid_raw(), "environment", "staging"))
+    assert not [r.name for r in staging.resources if r.protect or r.retain_on_delete]
+    opted = mutate(mutate(valid_raw(), "environment", "staging"), "protection", {"stateful": True})
+    assert {r.name for r in runs.main(opted).resources if r.protect} == {
+        "testwerk-press-namespace",
+        "testwerk-weld-namespace",
+        "testwerk-mes-namespace",
+    }
+
+
+def test_stack_outputs_name_namespaces_and_no_secrets(recording: Recording) -> None:
+    assert recording.outputs["factory"] == "testwerk"
+    assert recording.outputs["clusters"] == ["edge", "cloud"]
+    assert recording.outputs["lines"] == {
+        "press": {"namespace": "line-press", "serviceAccount": "line-workload"},
+        "weld": {"namespace": "line-weld", "serviceAccount": "line-workload"},
+        "mes": {"namespace": "line-mes", "serviceAccount": "line-workload"},
+    }
+    assert "kubeconfig" not in repr(recording.outputs)
+
+
+def test_broken_config_stops_before_any_resource(runs: Runs) -> None:
+    message, recording = runs.failing(*pulumi_config(mutate(valid_raw(), "lines.1.cluster", "edgy")))
+    assert "factory-floor:lines[1].cluster" in message
+    assert recording.resources == []
+
+
+def test_missing_kubeconfig_names_the_key(runs: Runs) -> None:
+    raw = valid_raw()
+    del raw["cloudKubeconfig"]
+    message, recording = runs.failing(*pulumi_config(raw))
+    assert "factory-floor:clusters[1].kubeconfig.secretKey" in message
+    assert "pulumi config set --secret cloudKubeconfig" in message
+    assert recording.resources == []
+
+
+def test_plaintext_kubeconfig_is_refused(runs: Runs) -> None:
+    config, secrets = pulumi_config(valid_raw())
+    secrets.remove("factory-floor:edgeKubeconfig")
+    message, recording = runs.failing(config, secrets)
+    assert "holds a kubeconfig in plain text" in message
+    assert recording.resources == []

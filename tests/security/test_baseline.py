@@ -1,0 +1,122 @@
+"""SecurityBaseline as the real program registers it: add-ons from the catalogue in their namespaces, in
+order (chart, templates, constraints), Vault store and per-line ExternalSecrets without values, kube-bench
+with the cluster's benchmark."""
+
+from __future__ import annotations
+
+import pytest
+
+from offline.harness import Recording
+from tests.support.factories import MIRROR, secure_raw
+from tests.support.runs import Runs, named
+
+CHART = "kubernetes:helm.sh/v4:Chart"
+
+
+@pytest.fixture(scope="module")
+def recording(runs: Runs) -> Recording:
+    return runs.main(secure_raw())
+
+
+def test_constraints_depend_on_templates_and_templates_on_the_chart(recording: Recording) -> None:
+    chart = next(r for r in recording.of_type(CHART) if r.name == "testwerk-edge-baseline-gatekeeper")
+    templates = {
+        r.inputs["spec"]["crd"]["spec"]["names"]["kind"]: r
+        for r in recording.of_type("kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate")
+        if r.name.startswith("testwerk-edge-")
+    }
+    assert len(templates) == 7 and all(chart.urn in t.dependencies for t in templates.values())
+    constraints = [
+        r
+        for r in recording.resources
+        if r.type.startswith("kubernetes:constraints.gatekeeper.sh/") and r.name.startswith("testwerk-edge-")
+    ]
+    assert len(constraints) == 7
+    for constraint in constraints:
+        kind = constraint.type.rsplit(":", 1)[1]
+        assert templates[kind].urn in constraint.dependencies
+        assert constraint.inputs["spec"]["enforcementAction"] == "dryrun"
+
+
+def test_every_chart_waits_for_its_namespace(recording: Recording) -> None:
+    namespaces = {
+        r.inputs["metadata"]["name"]: r.urn
+        for r in recording.of_type("kubernetes:core/v1:Namespace")
+        if r.name.startswith("testwerk-edge-")
+    }
+    for chart in (r for r in recording.of_type(CHART) if r.name.startswith("testwerk-edge-")):
+        assert namespaces[chart.inputs["namespace"]] in chart.dependencies, chart.name
+
+
+def test_platform_namespaces_state_their_pod_security_level(recording: Recording) -> None:
+    levels = {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"]
+        for r in recording.of_type("kubernetes:core/v1:Namespace")
+        if r.name.startswith("testwerk-edge-baseline")
+    }
+    assert set(levels) == {"gatekeeper-system", "external-secrets", "falco", "trivy-system", "kube-bench"}
+    for name, metadata in levels.items():
+        level = metadata["labels"]["pod-security.kubernetes.io/enforce"]
+        assert metadata["labels"]["pod-security.kubernetes.io/enforce-version"] == "v1.32"
+        if level != "restricted":
+            assert metadata["annotations"]["factory-floor.io/pod-security-exemption"], name
+    assert levels["gatekeeper-system"]["labels"]["admission.gatekeeper.sh/ignore"] == "no-self-managing"
+    assert levels["external-secrets"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_webhook_fails_open_only_on_single_node_profiles(recording: Recording) -> None:
+    policies = {
+        r.name: r.inputs["values"]["validatingWebhookFailurePolicy"]
+        for r in recording.of_type(CHART)
+        if r.inputs["namespace"] == "gatekeeper-system"
+    }
+    assert policies == {"testwerk-edge-baseline-gatekeeper": "Ignore", "testwerk-cloud-baseline-gatekeeper": "Fail"}
+
+
+def test_allowed_images_combine_mirror_and_site_list(recording: Recording) -> None:
+    allowed = named(recording, "testwerk-edge-baseline-gatekeeper-constraint-allowed-images").inputs["spec"][
+        "parameters"
+    ]
+    assert allowed == {"allowedImages": [f"{MIRROR}/*", "registry.plant.local/*"]}
+
+
+def test_falco_uses_modern_ebpf_and_sidekick(recording: Recording) -> None:
+    values = next(r for r in recording.of_type(CHART) if r.name == "testwerk-edge-baseline-falco").inputs["values"]
+    assert values["driver"]["kind"] == "modern_ebpf"
+    assert values["falcoctl"]["artifact"]["install"]["enabled"] is False
+    assert values["falcosidekick"]["enabled"] is True
+
+
+def test_trivy_is_edge_safe(recording: Recording) -> None:
+    edge = next(r for r in recording.of_type(CHART) if r.name == "testwerk-edge-baseline-trivy-operator").inputs[
+        "values"
+    ]
+    assert edge["operator"]["scanJobsConcurrentLimit"] == 1
+    assert edge["trivy"]["resources"]["limits"]["memory"]
+    assert edge["trivy"]["dbRegistry"] == f"{MIRROR}/mirror.gcr.io"
+
+
+def test_vault_store_and_external_secret_never_carry_values(recording: Recording) -> None:
+    store = named(recording, "testwerk-cloud-baseline-external-secrets-vault-store")
+    vault = store.inputs["spec"]["provider"]["vault"]
+    assert vault["server"] == "https://vault.plant.local:8200" and vault["path"] == "plant" and vault["version"] == "v2"
+    secret = named(recording, "testwerk-cloud-baseline-mes-secret-db")
+    assert store.urn in secret.dependencies
+    assert secret.inputs["spec"]["data"] == [
+        {"secretKey": "user", "remoteRef": {"key": "mes/db", "property": "user"}},
+        {"secretKey": "password", "remoteRef": {"key": "mes/db", "property": "password"}},
+    ]
+    assert not recording.of_type("kubernetes:core/v1:Secret")
+
+
+def test_kube_bench_benchmark_matches_distribution(recording: Recording) -> None:
+    edge = named(recording, "testwerk-edge-baseline-kube-bench-cronjob").inputs["spec"]["jobTemplate"]["spec"][
+        "template"
+    ]["spec"]
+    cloud = named(recording, "testwerk-cloud-baseline-kube-bench-cronjob").inputs["spec"]["jobTemplate"]["spec"][
+        "template"
+    ]["spec"]
+    assert edge["containers"][0]["command"] == ["kube-bench", "run", "--benchmark", "k3s-cis-1.8"]
+    assert cloud["containers"][0]["command"][-3:] == ["eks-1.8.0", "--targets", "node,policies,managedservices"]
+    assert any(v["hostPath"]["path"] == "/var/lib/rancher" for v in edge["volumes"])
+    assert all(m["readOnly"] for m in edge["containers"][0]["volumeMounts"])

@@ -1,0 +1,112 @@
+"""Config fixtures: a small valid factory as the raw dict a stack file would hold, and ways to bend it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from components.config.types import PROJECT
+
+
+def valid_raw() -> dict[str, Any]:
+    return {
+        "environment": "production",
+        "factory": {"name": "testwerk", "site": "Test Plant", "region": "eu-central-1", "timezone": "Europe/Berlin"},
+        "clusters": [
+            {
+                "name": "edge",
+                "distribution": "k3s",
+                "kubernetesVersion": "1.32",
+                "profile": "edge-small",
+                "kubeconfig": {"secretKey": "edgeKubeconfig"},
+            },
+            {
+                "name": "cloud",
+                "distribution": "eks",
+                "kubernetesVersion": "1.33",
+                "profile": "cloud",
+                "kubeconfig": {"secretKey": "cloudKubeconfig"},
+            },
+        ],
+        "teams": [
+            {"name": "press-team", "idpGroups": ["press-engineers"]},
+            {"name": "digital", "idpGroups": ["digital-a", "digital-b"]},
+        ],
+        "lines": [
+            {
+                "name": "press",
+                "cluster": "edge",
+                "team": "press-team",
+                "criticality": "critical",
+                "flows": [{"to": "weld", "ports": [4840], "protocol": "TCP"}],
+            },
+            {"name": "weld", "cluster": "edge", "team": "press-team"},
+            {"name": "mes", "cluster": "cloud", "team": "digital", "sloTarget": 99.9, "chaosOptIn": True},
+        ],
+        "security": {"gatekeeper": {"allowedImages": ["registry.plant.local/*"]}},
+        "edgeKubeconfig": "[secret]",
+        "cloudKubeconfig": "[secret]",
+    }
+
+
+def mutate(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """Return a copy with `path` ('lines.0.cluster') set to value; value DELETE removes the key."""
+    result = copy.deepcopy(raw)
+    *parents, last = path.split(".")
+    node: Any = result
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    key: Any = int(last) if isinstance(node, list) else last
+    if value is DELETE:
+        del node[key]
+    else:
+        node[key] = value
+    return result
+
+
+DELETE = object()
+
+
+def pulumi_config(raw: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """The raw dict as the engine hands it to a program: full keys, JSON text, secret key list."""
+    config: dict[str, str] = {}
+    secrets: list[str] = []
+    for key, value in raw.items():
+        full = f"{PROJECT}:{key}"
+        if value == "[secret]":
+            config[full] = f"kubeconfig-for-{key}"
+            secrets.append(full)
+        else:
+            config[full] = value if isinstance(value, str) else json.dumps(value)
+    return config, secrets
+
+
+MIRROR = "harbor.plant.local/mirror"
+AWS = {"accountId": "123456789012", "region": "eu-central-1", "oidcIssuer": "https://oidc.eks.example.com/id/ABC"}
+GCP = {"project": "plant-analytics"}
+AZURE = {
+    "subscriptionId": "00000000-0000-4000-8000-000000000001",
+    "tenantId": "00000000-0000-4000-8000-000000000002",
+    "resourceGroup": "rg-plant",
+    "location": "westeurope",
+    "oidcIssuer": "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/",
+}
+
+
+def secure_raw(cloud: str = "aws", identity: dict[str, Any] | None = None, mirror: bool = True) -> dict[str, Any]:
+    """valid_raw with the cloud cluster federating identities, Vault, a line secret and (by default) mirrors."""
+    raw = valid_raw()
+    distribution = {"aws": "eks", "gcp": "gke", "azure": "aks"}[cloud]
+    raw = mutate(raw, "clusters.1.distribution", distribution)
+    raw = mutate(
+        raw, "clusters.1.workloadIdentity", {cloud: identity or {"aws": AWS, "gcp": GCP, "azure": AZURE}[cloud]}
+    )
+    raw["security"] = {
+        "gatekeeper": {"allowedImages": ["registry.plant.local/*"], "enforcementAction": "dryrun"},
+        "vault": {"server": "https://vault.plant.local:8200", "path": "plant"},
+    }
+    raw = mutate(raw, "lines.2.secrets", [{"name": "db", "remoteKey": "mes/db", "properties": ["user", "password"]}])
+    if mirror:
+        raw["site"] = {"registryMirror": MIRROR, "chartMirror": "oci://harbor.plant.local/charts"}
+    return raw
