@@ -11,6 +11,9 @@ for path in (ROOT, ROOT / "policy"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+# assertions inside the shared helpers report their values like those in test modules
+pytest.register_assert_rewrite("tests.support")
+
 from tests.support.runs import Runs  # noqa: E402 - needs the paths above
 
 

@@ -17,8 +17,8 @@ from offline.compliance import (
     resource_label,
 )
 from offline.policy_runner import evaluate
-from tests.test_policy_kit import Res, recording_of
-from tests.test_policy_kubernetes import CRONJOB, DEPLOYMENT, LINE_NS, ROLE, workload
+from tests.support.policy_cases.kubernetes import CRONJOB, DEPLOYMENT, LINE_NS, ROLE, workload
+from tests.support.policy_kit import Res, recording_of
 
 PRIVILEGED = workload(DEPLOYMENT)
 PRIVILEGED["spec"]["template"]["spec"]["containers"][0]["securityContext"]["privileged"] = True

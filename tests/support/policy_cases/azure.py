@@ -4,23 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-from pulumi.output import Unknown
-
 import factory_policies as fp
-from tests.test_policy_kit import (
-    DELETE,
-    DROP,
-    Case,
-    Mutation,
-    Res,
-    assert_caught,
-    assert_compliant,
-    case_params,
-    judge,
-    judge_offline,
-    mutation_params,
-)
+from tests.support.policy_kit import DELETE, DROP, Case, Mutation, Res
 
 STORAGE = "azure-native:storage"
 ACCOUNT = "backupaccount"
@@ -171,37 +156,3 @@ CASES = [
         id="azure-blob-immutability-version-level",
     ),
 ]
-
-
-@pytest.mark.parametrize("case", case_params(CASES))
-def test_compliant_fixture_passes(case: Case) -> None:
-    assert_compliant(case)
-
-
-@pytest.mark.parametrize(("case", "mutation"), mutation_params(CASES))
-def test_mutation_is_caught(case: Case, mutation: Mutation) -> None:
-    assert_caught(case, mutation)
-
-
-def test_containers_of_other_stores_need_no_immutability() -> None:
-    scratch = [
-        replace(r, props={**r.props, "tags": {"factory-floor-purpose": "scratch"}}) if r.name == ACCOUNT else r
-        for r in FIXTURE
-        if r.name != "velero-worm"
-    ]
-    assert judge(fp.azure_blob_immutability, scratch) == []
-    assert judge(fp.azure_blob_immutability, [r for r in FIXTURE if r.name != "velero-worm"])
-
-
-def test_minimum_retention_config_applies_to_the_container_policy() -> None:
-    assert judge(fp.azure_blob_immutability, FIXTURE, {"minimumRetentionDays": 60}) == [
-        "blob container 'velero' immutability policy 'velero-worm' keeps blobs 35 days, less than the minimum 60"
-    ]
-
-
-def test_blob_service_is_linked_by_dependency_when_the_account_name_is_auto_named() -> None:
-    """azure-native auto-names the account: under the offline harness accountName is unknown (recorded as
-    pulumi.output.Unknown), only the dependency links the blob service to its account."""
-    fixture = [replace(r, props={**r.props, "accountName": Unknown()}) if r.name != ACCOUNT else r for r in FIXTURE]
-    assert judge_offline(fp.azure_blob_soft_delete, fixture) == []
-    assert judge_offline(fp.azure_blob_immutability, fixture) == []

@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 
 import factory_policies as fp
-from offline import plan
 from offline.policy_runner import mandatory_violations
 from offline.stackfile import available_stacks
+from tests.support.runs import Runs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("stack", available_stacks(ROOT))
-def test_reference_stack_has_no_mandatory_violation(stack: str) -> None:
-    verdicts = plan.plan(stack).verdicts
+def test_reference_stack_has_no_mandatory_violation(runs: Runs, stack: str) -> None:
+    verdicts = runs.stack(stack).verdicts
     assert [v.policy.name for v in verdicts] == [p.name for p in fp.ALL_POLICIES], "every policy ran"
     assert mandatory_violations(verdicts) == []
     judged = {v.policy.name: len(v.judged) for v in verdicts}

@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import factory_policies as fp
-from tests.test_policy_kit import (
-    DELETE,
-    Case,
-    Mutation,
-    Res,
-    assert_caught,
-    assert_compliant,
-    case_params,
-    judge,
-    mutation_params,
-)
+from tests.support.policy_kit import DELETE, Case, Mutation, Res
 
 GCS = "gcp:storage/bucket:Bucket"
 DAY = 86400
@@ -70,22 +58,3 @@ CASES = [
         ),
     ),
 ]
-
-
-@pytest.mark.parametrize("case", case_params(CASES))
-def test_compliant_fixture_passes(case: Case) -> None:
-    assert_compliant(case)
-
-
-@pytest.mark.parametrize(("case", "mutation"), mutation_params(CASES))
-def test_mutation_is_caught(case: Case, mutation: Mutation) -> None:
-    assert_caught(case, mutation)
-
-
-def test_retention_period_as_string_and_unlocked_outside_production() -> None:
-    """Some provider versions type retentionPeriod as a string; a disposable stack need not lock."""
-    props = {**BUCKET.props, "retentionPolicy": {"retentionPeriod": str(35 * DAY), "isLocked": False}}
-    assert judge(fp.gcs_retention, [Res(GCS, props)]) == [
-        "bucket 'subject' retentionPolicy is not locked (isLocked) in production"
-    ]
-    assert judge(fp.gcs_retention, [Res(GCS, props)], {"environment": "staging"}) == []

@@ -4,22 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import factory_policies as fp
-from tests.test_policy_kit import (
-    DELETE,
-    DROP,
-    Case,
-    Mutation,
-    Res,
-    assert_caught,
-    assert_compliant,
-    case_params,
-    judge,
-    mutated,
-    mutation_params,
-)
+from tests.support.policy_kit import DELETE, DROP, Case, Mutation, Res
 
 NS = "kubernetes:core/v1:Namespace"
 CHAOS = "kubernetes:chaos-mesh.org/v1alpha1"
@@ -150,21 +136,3 @@ CHAOS_CASE = Case(
 )
 
 CASES = [CHAOS_CASE]
-
-
-@pytest.mark.parametrize("case", case_params(CASES))
-def test_compliant_fixture_passes(case: Case) -> None:
-    assert_compliant(case)
-
-
-@pytest.mark.parametrize(("case", "mutation"), mutation_params(CASES))
-def test_mutation_is_caught(case: Case, mutation: Mutation) -> None:
-    assert_caught(case, mutation)
-
-
-def test_violation_points_at_the_experiment() -> None:
-    bad = mutated(FIXTURE, CHAOS_CASE.mutations[0])
-    assert judge(fp.chaos_opted_in_targets, bad) == [
-        "Schedule chaos-mesh/quality-pod-kill: spec.podChaos.selector.namespaces targets 'line-press', which has "
-        "not opted in to chaos experiments"
-    ]

@@ -8,7 +8,7 @@ import factory_policies as fp
 from factory_policies.settings import EXEMPT_NAMESPACES, SETTINGS
 from offline.policy_catalogue import render
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_catalogue_is_current() -> None:

@@ -3,27 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
-import pytest
-from pulumi.output import Unknown
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
-
 import factory_policies as fp
-from tests.test_policy_kit import (
-    DELETE,
-    DROP,
-    Case,
-    Mutation,
-    Res,
-    assert_caught,
-    assert_compliant,
-    case_params,
-    judge,
-    judge_offline,
-    mutation_params,
-)
+from tests.support.policy_kit import DELETE, DROP, Case, Mutation, Res
 
 S3 = "aws:s3"
 BUCKET = "backups"  # the bucket's resource name; its S3 name is below
@@ -177,73 +160,3 @@ CASES = [
         ),
     ),
 ]
-
-
-@pytest.mark.parametrize("case", case_params(CASES))
-def test_compliant_fixture_passes(case: Case) -> None:
-    assert_compliant(case)
-
-
-@pytest.mark.parametrize(("case", "mutation"), mutation_params(CASES))
-def test_mutation_is_caught(case: Case, mutation: Mutation) -> None:
-    assert_caught(case, mutation)
-
-
-def _with(name: str, **changes: Any) -> list[Res]:
-    return [replace(r, **changes) if r.name == name else r for r in FIXTURE]
-
-
-def test_outside_production_governance_mode_is_enough() -> None:
-    governance = {"bucket": "pilsen-backups", "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 35}}}
-    fixture = _with("lock", props=governance)
-    assert judge(fp.aws_s3_object_lock, fixture)
-    assert judge(fp.aws_s3_object_lock, fixture, {"environment": "development"}) == []
-    assert judge(fp.aws_s3_object_lock, fixture, stack_tags={"environment": "staging"}) == [], "or from a stack tag"
-
-
-def test_minimum_retention_is_configurable() -> None:
-    assert judge(fp.aws_s3_object_lock, FIXTURE, {"minimumRetentionDays": 90}) == [
-        "bucket 'backups' object lock retains 35 days, less than the minimum 90"
-    ]
-
-
-def test_a_bucket_with_another_purpose_needs_no_object_lock_but_still_encryption() -> None:
-    logs = _with(BUCKET, props={"bucket": "pilsen-backups", "tags": {"factory-floor-purpose": "access-logs"}})
-    assert judge(fp.aws_s3_object_lock, logs) == []
-    assert judge(fp.aws_s3_kms_encryption, logs) == []
-
-
-def test_settings_are_linked_by_dependency_when_the_name_is_only_known_later() -> None:
-    """The offline harness records `bucket=<bucket>.id` as the mock id and knows only the dependency."""
-
-    def by_mock_id(r: Res) -> Res:
-        if "bucket" not in r.props or r.name == BUCKET:
-            return r
-        return replace(r, props={**r.props, "bucket": "backups-id"}, links={**r.links, "bucket": (BUCKET,)})
-
-    fixture = [by_mock_id(r) for r in FIXTURE]
-    for policy in (fp.aws_s3_versioning, fp.aws_s3_kms_encryption, fp.aws_s3_tls_only):
-        assert judge_offline(policy, fixture) == [], policy.name
-
-
-def test_a_policy_document_unknown_during_preview_is_left_to_pulumi_up() -> None:
-    """Pulumi reports the policy as not runnable during preview (advisory); other buckets are still judged."""
-    unknown_document = {"bucket": "pilsen-backups", "policy": UNKNOWN_STRING_VALUE}
-    second = Res(f"{S3}/bucket:Bucket", {"bucket": "pilsen-logs"}, name="logs")
-    found: list[str] = []
-    with pytest.raises(UnknownValueError):
-        fixture = [*_with("tls", props=unknown_document), second]
-        judge(fp.aws_s3_tls_only, fixture, found=found)
-    assert found == [
-        "bucket 'logs' has no BucketPolicy (pulumi-aws 7 keeps it in a resource of its own, whose `bucket` names "
-        "this bucket)"
-    ]
-    offline = _with("tls", props={"bucket": "pilsen-backups", "policy": Unknown()})
-    assert judge_offline(fp.aws_s3_tls_only, offline) == []
-
-
-def test_v2_aliases_are_judged_too() -> None:
-    alias = f"{S3}/bucketVersioningV2:BucketVersioningV2"
-    assert judge(fp.aws_s3_versioning, _with("versioning", type=alias)) == []
-    suspended = {"bucket": "pilsen-backups", "versioningConfiguration": {"status": "Suspended"}}
-    assert judge(fp.aws_s3_versioning, _with("versioning", type=alias, props=suspended))

@@ -13,9 +13,9 @@ from pulumi_policy import EnforcementLevel
 import factory_policies as fp
 from factory_policies.settings import EXEMPT_NAMESPACES, SETTINGS, pack_config
 from offline.policy_runner import evaluate, mandatory_violations
-from tests.test_policy_aws import FIXTURE as S3_FIXTURE
-from tests.test_policy_kit import Res, all_cases, judge, recording_of
-from tests.test_policy_kubernetes import DEPLOYMENT, workload
+from tests.support.policy_cases.aws import FIXTURE as S3_FIXTURE
+from tests.support.policy_cases.kubernetes import DEPLOYMENT, workload
+from tests.support.policy_kit import Case, Res, all_cases, judge, recording_of
 
 POLICIES = fp.ALL_POLICIES
 
@@ -123,7 +123,7 @@ class _Recording(Mapping[str, Any]):
 
 
 @pytest.mark.parametrize("case", all_cases(), ids=lambda c: c.label)
-def test_policies_read_only_config_keys_they_declare(case: Any) -> None:
+def test_policies_read_only_config_keys_they_declare(case: Case) -> None:
     """Pulumi validates a stack's policy config against the schema: an undeclared key could not be set."""
     config = _Recording()
     judge(case.policy, case.fixture, config)
@@ -132,7 +132,16 @@ def test_policies_read_only_config_keys_they_declare(case: Any) -> None:
 
 
 def test_default_exempt_namespaces_carry_reasons() -> None:
-    assert set(EXEMPT_NAMESPACES) == {"kube-system", "gatekeeper-system", "falco", "trivy-system", "kube-bench"}
+    assert set(EXEMPT_NAMESPACES) == {
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "gatekeeper-system",
+        "falco",
+        "trivy-system",
+        "kube-bench",
+        "external-secrets",
+    }
     assert all(len(reason) > 30 for reason in EXEMPT_NAMESPACES.values())
     assert SETTINGS["exemptNamespaces"].default == list(EXEMPT_NAMESPACES)
     for policy in POLICIES:

@@ -1,23 +1,23 @@
-"""How policy tests judge fixtures — the way CrossGuard delivers props — and proof that those semantics hold.
+"""How policy tests judge fixtures — the way CrossGuard delivers props — shared by every test of the pack.
 
 A fixture is a list of `Res` (a resource as the program would register it, written with ints and plain
 dicts). `judge` hands it to a policy the way the analyzer does: numbers become floats, secrets are wire
 wrappers that `deserialize_properties` unwraps, containers are `unknown_checking_proxy` Mappings, and
 stack resources carry property dependencies. `judge_offline` runs the same fixture through the offline
-runner `make plan` uses (no per-property dependencies, no proxies). Test modules declare `CASES`: one
-policy, one compliant fixture, one-field mutations that must each be caught (checkov/Kyverno style).
+runner `make plan` uses (no per-property dependencies, no proxies). The fixture modules of
+tests/support/policy_cases declare `CASES`: one policy, one compliant fixture, one-field mutations that must
+each be caught (checkov/Kyverno style); tests/policies/test_cases.py judges them all. The semantics this kit
+relies on are proven in tests/policies/test_kit.py.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
-from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -28,9 +28,8 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import unknown_checking_proxy
 
-from factory_policies import pod_security_restricted
 from offline.harness import Recording, Registration
 from offline.policy_runner import evaluate
 
@@ -171,6 +170,8 @@ def recording_of(fixture: Sequence[Res]) -> Recording:
                 provider="",
                 providers={},
                 dependencies=depends,
+                property_dependencies={},
+                aliases=[],
                 protect=r.protect,
                 retain_on_delete=False,
                 remote=False,
@@ -186,19 +187,12 @@ def judge_offline(policy: Any, fixture: Sequence[Res], config: Mapping[str, Any]
     return [v.message for v in verdict.violations]
 
 
-CASE_MODULES = (
-    "tests.test_policy_kubernetes",
-    "tests.test_policy_chaos",
-    "tests.test_policy_aws",
-    "tests.test_policy_gcp",
-    "tests.test_policy_azure",
-    "tests.test_policy_backup",
-)
-
-
 def all_cases() -> list[Case]:
-    """Every case of every policy test module (imported lazily: those modules import this one)."""
-    return [case for module in CASE_MODULES for case in importlib.import_module(module).CASES]
+    """Every case of every fixture module of tests/support/policy_cases."""
+    # not at the top: the fixture modules import this one (Res, Case, Mutation), so it cannot import them first
+    from tests.support.policy_cases import MODULES  # noqa: PLC0415
+
+    return [case for module in MODULES for case in module.CASES]
 
 
 def case_params(cases: Sequence[Case]) -> list[Any]:
@@ -209,53 +203,16 @@ def mutation_params(cases: Sequence[Case]) -> list[Any]:
     return [pytest.param(case, m, id=f"{case.label}:{m.id}") for case in cases for m in case.mutations]
 
 
+# This module is not rewritten by pytest, so each assertion states what it found.
+
+
 def assert_compliant(case: Case) -> None:
-    assert judge(case.policy, case.fixture, case.config) == []
-    assert judge_offline(case.policy, case.fixture, case.config) == []
+    violations = judge(case.policy, case.fixture, case.config)
+    assert violations == [], violations
+    offline = judge_offline(case.policy, case.fixture, case.config)
+    assert offline == [], offline
 
 
 def assert_caught(case: Case, mutation: Mutation) -> None:
     violations = judge(case.policy, mutated(case.fixture, mutation), case.config)
     assert any(mutation.expect in v for v in violations), (mutation.expect, violations)
-
-
-# --- the semantics the kit relies on, proven on the kit itself ------------------------------------------
-
-
-def test_wire_turns_ints_into_floats_but_keeps_booleans() -> None:
-    assert wire({"a": [1, True, "x", {"b": 2}]}) == {"a": [1.0, True, "x", {"b": 2.0}]}
-
-
-def test_secrets_arrive_unwrapped_and_props_are_read_only_mappings() -> None:
-    props = unknown_checking_proxy(deserialize_properties(wire({"stringData": secret({"k": "v"}), "n": 3})))
-    assert not isinstance(props, dict) and isinstance(props, Mapping)
-    assert props["stringData"]["k"] == "v" and props["n"] == 3.0
-
-
-def test_mutation_helpers_change_exactly_one_thing() -> None:
-    fixture = (Res("t", {"a": {"b": 1, "c": [0, 1]}}, name="x"), Res("t", {}, name="y"))
-    assert mutated(fixture, Mutation("m", "a.c.1", 5, ""))[0].props == {"a": {"b": 1, "c": [0, 5]}}
-    assert mutated(fixture, Mutation("m", "a.b", DELETE, ""))[0].props == {"a": {"c": [0, 1]}}
-    assert [r.name for r in mutated(fixture, Mutation("m", "", DROP, "", target="y"))] == ["x"]
-    assert mutated(fixture, Mutation("m", "@protect", True, ""))[0].protect is True
-    assert fixture[0].props == {"a": {"b": 1, "c": [0, 1]}}, "the compliant fixture is never changed"
-
-
-def test_unknown_values_are_never_judged_as_unset() -> None:
-    """During preview a value may be unknown. The analyzer's proxy raises UnknownValueError, which the pack
-    lets through so Pulumi reports "can't run policy during preview" (advisory) instead of a verdict; the
-    offline harness records pulumi.output.Unknown, which gets no verdict either."""
-
-    def deployment(value: Any) -> dict[str, Any]:
-        context = {"allowPrivilegeEscalation": value, "capabilities": {"drop": ["ALL"]}}
-        pod = {
-            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [{"name": "app", "image": "r/app:1", "securityContext": context}],
-        }
-        return {"metadata": {"namespace": "line-a"}, "spec": {"template": {"spec": pod}}}
-
-    deploy = "kubernetes:apps/v1:Deployment"
-    with pytest.raises(UnknownValueError):
-        judge(pod_security_restricted, [Res(deploy, deployment(UNKNOWN_STRING_VALUE))])
-    assert judge_offline(pod_security_restricted, [Res(deploy, deployment(Unknown()))]) == []
-    assert judge(pod_security_restricted, [Res(deploy, deployment(True))]), "and a known value is still judged"

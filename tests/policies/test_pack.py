@@ -1,7 +1,7 @@
 """The pack as a whole: what `pulumi preview --policy-pack policy` loads, and what every policy carries.
 
-Per-policy tests live in tests/test_policy_<area>.py (a compliant fixture and one-field mutations each);
-this module checks that together they cover every policy.
+Per-policy cases live in tests/support/policy_cases (a compliant fixture and one-field mutations each, judged
+by tests/policies/test_cases.py); this module checks that together they cover every policy.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 
 import factory_policies
 from factory_policies.controls import FRAMEWORKS
-from tests.test_policy_kit import all_cases
+from tests.support.policy_kit import all_cases
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MINIMUM_MUTATIONS = 60
 TAG = re.compile(r"^(cis-k8s|pss|iec62443|cis-aws|cis-gcp|cis-azure):\S.*$")
 
