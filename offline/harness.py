@@ -19,9 +19,11 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.proto import resource_pb2
 
 SECRET_SIG = rpc._special_sig_key
 SECRET_VALUE_SIG = rpc._special_secret_sig
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass
@@ -33,7 +35,9 @@ class Registration:
     parent: str
     provider: str
     providers: dict[str, str]
-    dependencies: list[str]
+    dependencies: list[str]  # every resource it waits for: explicit depends_on and those its inputs come from
+    property_dependencies: dict[str, list[str]]  # input name -> resources that input's value comes from
+    aliases: list[str]  # URNs this resource had before a move (the engine treats them as the same resource)
     protect: bool
     retain_on_delete: bool
     remote: bool
@@ -45,6 +49,12 @@ class Registration:
         name theirs per package in `providers`."""
         reference = self.provider or self.providers.get("kubernetes", "")
         return reference.rsplit("::", 1)[0] if reference else ""
+
+    @property
+    def depends_on(self) -> list[str]:
+        """The explicit `depends_on`: dependencies that no input's value accounts for."""
+        from_inputs = {urn for urns in self.property_dependencies.values() for urn in urns}
+        return [urn for urn in self.dependencies if urn not in from_inputs]
 
 
 @dataclass
@@ -79,9 +89,25 @@ class RecordingMonitor(mocks.MockMonitor):
         self._lock = threading.Lock()  # RegisterResource is called from several threads
         self.registrations: list[Registration] = []
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives: the parent's whole qualified type chain, except the root stack's. (The SDK's
+        mock keeps only the parent's last type and prefixes the stack's, which no real URN does.)"""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != ROOT_STACK_TYPE:
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        # Without alias specs the SDK resolves every alias to a full URN itself (`aliasURNs`), which is what we
+        # record and what the URN snapshot test compares with.
+        info = super().GetDeploymentInfo(request)
+        features = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS]
+        return resource_pb2.DeploymentInfo(supportedFeatures=features)
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
+        if request.type == ROOT_STACK_TYPE:
             return response
         registration = Registration(
             urn=response.urn,
@@ -92,6 +118,10 @@ class RecordingMonitor(mocks.MockMonitor):
             provider=request.provider,
             providers=dict(request.providers),
             dependencies=sorted(request.dependencies),
+            property_dependencies={
+                key: sorted(value.urns) for key, value in sorted(request.propertyDependencies.items()) if value.urns
+            },
+            aliases=sorted({*request.aliasURNs, *(alias.urn for alias in request.aliases if alias.urn)}),
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             remote=bool(request.remote),

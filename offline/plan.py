@@ -19,7 +19,7 @@ from components.config.document import FactoryConfig
 from components.config.loader import load_factory_config
 from components.config.problems import FactoryConfigError
 from components.inventory import pack_settings
-from offline import bundle, compliance, harness, render
+from offline import bundle, compliance, graph, harness, render, zones
 from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
 from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_stack
 
@@ -96,6 +96,7 @@ def report(result: PlanResult) -> list[str]:
     counts = render.type_counts(result.recording)
     lines += [f"    {count:>4}  {type_}" for type_, count in counts]
     lines += [f"    {sum(c for _, c in counts):>4}  total", ""]
+    lines += [*graph.report_lines(result.recording), ""]
     lines += compliance.framework_lines(result.verdicts, result.recording, result.policy_config)
     violations = [v for verdict in result.verdicts for v in verdict.violations]
     if violations:
@@ -126,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(report(result)))
     print("\nCharts, images and footprint per cluster (build/<stack>/bundle.json):")
     print("\n".join(bundle.report_lines(bundles)))
+    descriptions = {
+        (line.name, f.to): f.description for line in result.config.lines for f in line.flows if f.description
+    }
+    print("\nZones and conduits (IEC 62443):")
+    print("\n".join(f"  {line}" for line in zones.write_zones(out_dir, result.recording, descriptions)))
     print(f"\nWrote {out_dir / 'plan.json'} and {len(rendered)} manifests under {out_dir / 'manifests'}")
     if result.exit_code == EXIT_VIOLATION:
         print(f"\n{len(mandatory_violations(result.verdicts))} mandatory policy violation(s)", file=sys.stderr)

@@ -102,6 +102,9 @@ def policy_resources(recording: Recording) -> list[PolicyResource]:
         resource = built[r.urn]
         resource.parent = built.get(r.parent)
         resource.dependencies = [built[d] for d in r.dependencies if d in built]
+        resource.property_dependencies = {
+            key: [built[urn] for urn in urns if urn in built] for key, urns in r.property_dependencies.items()
+        }
     return list(built.values())
 
 

@@ -125,6 +125,8 @@ def plan_document(recording: Recording, verdicts: Sequence[Verdict]) -> dict[str
                 "custom": r.custom,
                 "provider": r.provider_urn,
                 "dependencies": r.dependencies,
+                "dependsOn": r.depends_on,
+                "aliases": r.aliases,
                 "protect": r.protect,
                 "retainOnDelete": r.retain_on_delete,
                 "inputs": redact(r.inputs),

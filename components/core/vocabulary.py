@@ -1,5 +1,7 @@
 """Every label, annotation and tag key the program writes and the policy pack or the Rego reads, defined
-once. The pack keeps its own copies (it must import alone, without this project); a test keeps them equal."""
+once. The pack keeps its own copies (it must import alone, without this project); a test keeps them equal.
+
+This module imports nothing, so every layer may use it — config defaults name labels too."""
 
 from __future__ import annotations
 

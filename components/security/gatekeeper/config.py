@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from components.config.types import StrictModel, pattern
+from components.core import vocabulary as vocab
 
 ImagePattern = Annotated[
     str,
@@ -36,6 +37,6 @@ class GatekeeperConfig(StrictModel):
         ),
     )
     required_labels: list[str] = Field(
-        default_factory=lambda: ["app.kubernetes.io/name"],
+        default_factory=lambda: [vocab.NAME],
         description="Labels every Deployment/StatefulSet/DaemonSet in a line must carry.",
     )

@@ -1,0 +1,72 @@
+"""The plan as a graph: explicit dependsOn and providers in plan.json, a critical path that stays 4 custom
+resources deep however many lines a factory has, and the resources each line adds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from offline import graph, harness
+from offline.bench import synthetic_stack
+from offline.harness import Recording
+from offline.plan import main as plan_main
+from tests.support.runs import ROOT, Runs
+
+
+@pytest.mark.parametrize("stack", ["dev", "pilsen", "rheinfeld"])
+def test_every_reference_stack_is_four_custom_resources_deep(runs: Runs, stack: str) -> None:
+    path = graph.critical_path(runs.stack(stack).recording)
+    assert len(path) == 4
+    assert path[0].type.startswith("pulumi:providers:"), "every chain starts at a cluster's provider"
+
+
+@pytest.mark.parametrize("lines", [10, 60])
+def test_depth_does_not_grow_with_the_number_of_lines(lines: int) -> None:
+    settings = synthetic_stack(lines)
+    recording = harness.run(
+        harness.main_program(ROOT),
+        project=settings.project,
+        stack=settings.stack,
+        config=settings.config,
+        secret_keys=settings.secret_keys,
+    )
+    assert graph.depth(recording) == 4
+
+
+def _chain_program() -> Recording:
+    def program() -> None:
+        provider = k8s.Provider("p", kubeconfig="offline")
+        first = k8s.core.v1.ConfigMap("a", opts=pulumi.ResourceOptions(provider=provider))
+        group = pulumi.ComponentResource("test:index:Group", "group")
+        k8s.core.v1.ConfigMap("b", opts=pulumi.ResourceOptions(provider=provider, parent=group, depends_on=[first]))
+        # waiting on a component means waiting on what is inside it
+        k8s.core.v1.ConfigMap("c", opts=pulumi.ResourceOptions(provider=provider, depends_on=[group]))
+
+    return harness.run(program, project="factory-floor", stack="test")
+
+
+def test_a_chain_through_a_component_counts_every_custom_resource() -> None:
+    assert [r.name for r in graph.critical_path(_chain_program())] == ["p", "a", "b", "c"]
+
+
+def test_a_line_counts_its_own_resources_and_those_other_capabilities_put_into_it(runs: Runs) -> None:
+    recording = runs.stack("pilsen").recording
+    counts = graph.line_counts(recording)
+    assert set(counts) == {"press", "weld", "paint", "inspection", "logistics"}
+    # press and paint both declare one conduit and receive one; press also gets its ExternalSecret
+    assert counts["press"] == counts["paint"] + 1
+    assert counts["logistics"] == counts["paint"] - 1  # logistics receives no conduit
+
+
+def test_plan_json_records_providers_and_explicit_depends_on(tmp_path: Path) -> None:
+    assert plan_main(["--stack", "dev", "--out", str(tmp_path)]) == 0
+    document = json.loads((tmp_path / "dev" / "plan.json").read_text())
+    resources = {r["name"]: r for r in document["resources"] if r["type"] != "factory:index:ClusterPlatform"}
+    role, binding = resources["dev-assembly-editor"], resources["dev-assembly-editors"]
+    assert role["provider"] == resources["dev-edge"]["urn"] and resources["dev-edge"]["type"].startswith("pulumi:")
+    assert binding["dependsOn"] == sorted([resources["dev-assembly-namespace"]["urn"], role["urn"]])
+    assert all("dependsOn" in r and "aliases" in r for r in resources.values())
