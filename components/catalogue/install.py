@@ -18,7 +18,7 @@ from components.config.factory import ClusterConfig
 from components.core import vocabulary as vocab
 from components.core.component import FactoryComponent
 from components.core.contracts import IdentityBinding
-from components.core.kube import custom_resource_args, kube_resource, manifest_args
+from components.core.kube import kube_resource
 
 _LEVELS: tuple[PodSecurityLevel, ...] = ("restricted", "baseline", "privileged")
 
@@ -120,9 +120,7 @@ def install(
         key = f"{addon.name}-{brought.key}"
         installed.brought[brought.key] = owner.own(
             key,
-            k8s.apiextensions.CustomResource(
-                owner.child_name(key), **custom_resource_args(brought.manifest), opts=owner.child_opts(depends_on=after)
-            ),
+            kube_resource(owner.child_name(key), brought.manifest, owner.child_opts(depends_on=after)),
         )
     return installed
 
@@ -133,9 +131,7 @@ def install_namespaces(
     return {
         ns["metadata"]["name"]: owner.own(
             f"ns-{ns['metadata']['name']}",
-            k8s.core.v1.Namespace(
-                owner.child_name(f"ns-{ns['metadata']['name']}"), **manifest_args(ns), opts=owner.child_opts()
-            ),
+            kube_resource(owner.child_name(f"ns-{ns['metadata']['name']}"), ns, owner.child_opts()),
         )
         for ns in namespace_manifests(releases, factory, cluster, component)
     }

@@ -3,28 +3,15 @@ and where each workload kind keeps its pod spec."""
 
 from __future__ import annotations
 
-from functools import cache
+from importlib import metadata
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
-from pydantic.alias_generators import to_snake
 
 Manifest = dict[str, Any]
 
-# API group -> pulumi_kubernetes module of its typed resources; other groups are custom resources
-_TYPED_GROUPS = {
-    "": "core",
-    "apps": "apps",
-    "batch": "batch",
-    "policy": "policy",
-    "autoscaling": "autoscaling",
-    "networking.k8s.io": "networking",
-    "rbac.authorization.k8s.io": "rbac",
-    "storage.k8s.io": "storage",
-    "scheduling.k8s.io": "scheduling",
-    "admissionregistration.k8s.io": "admissionregistration",
-}
+# What the typed pulumi_kubernetes classes put on every registration: the provider plugin's version.
+_PROVIDER_DEFAULTS = pulumi.ResourceOptions(version=metadata.version("pulumi-kubernetes"))
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
@@ -36,33 +23,25 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
-def manifest_args(manifest: Manifest) -> dict[str, Any]:
-    """Top-level manifest fields as constructor keywords; nested dicts go to the provider as they are."""
-    return {to_snake(key): value for key, value in manifest.items() if key not in ("apiVersion", "kind")}
-
-
-def custom_resource_args(manifest: Manifest) -> dict[str, Any]:
-    """A custom resource's manifest as CustomResource keywords (apiVersion -> api_version, rest as is)."""
-    return {"api_version": manifest["apiVersion"], **{k: v for k, v in manifest.items() if k != "apiVersion"}}
-
-
-@cache
-def typed_class(api_version: str, kind: str) -> type[pulumi.CustomResource] | None:
+def type_token(api_version: str, kind: str) -> str:
+    """The provider's type token of a kind: ('networking.k8s.io/v1', 'NetworkPolicy') ->
+    'kubernetes:networking.k8s.io/v1:NetworkPolicy'; the core group is spelled 'core'."""
     group, _, version = api_version.rpartition("/")
-    module_name = _TYPED_GROUPS.get(group)
-    if module_name is None:
-        return None
-    module = getattr(getattr(k8s, module_name), version, None)
-    found = getattr(module, kind, None) if module is not None else None
-    return found if isinstance(found, type) and issubclass(found, pulumi.CustomResource) else None
+    return f"kubernetes:{group or 'core'}/{version}:{kind}"
 
 
 def kube_resource(name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """The typed Pulumi resource of a manifest's kind (CustomResource for kinds from CRDs)."""
-    cls = typed_class(manifest["apiVersion"], manifest["kind"])
-    if cls is None:
-        return k8s.apiextensions.CustomResource(name, **custom_resource_args(manifest), opts=opts)
-    return cls(name, **manifest_args(manifest), opts=opts)
+    """One Kubernetes object: the provider's type token with the manifest as its inputs — the request the
+    typed pulumi_kubernetes classes send (same token, inputs, provider version). Those classes also turn every
+    echoed output into typed Python objects, which nothing here reads and which was most of a plan's cost
+    (docs/performance.md); their aliases from beta API versions concern objects created before those
+    versions were retired, and no factory has any."""
+    return pulumi.CustomResource(
+        type_token(manifest["apiVersion"], manifest["kind"]),
+        name,
+        dict(manifest),
+        opts=pulumi.ResourceOptions.merge(_PROVIDER_DEFAULTS, opts),
+    )
 
 
 def pod_spec(manifest: Manifest) -> dict[str, Any] | None:

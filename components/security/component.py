@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.catalogue.install import Installed, install, install_namespaces
 from components.catalogue.model import ClusterContext
@@ -15,7 +14,7 @@ from components.config.factory import ClusterConfig
 from components.core import vocabulary as vocab
 from components.core.component import ComponentArgs, FactoryComponent
 from components.core.contracts import LineHandle
-from components.core.kube import custom_resource_args
+from components.core.kube import kube_resource
 from components.identity.component import addon_binding
 from components.security.addons import ADDONS
 from components.security.secrets import addon as external_secrets
@@ -72,9 +71,7 @@ class SecurityBaseline(FactoryComponent[SecurityArgs]):
                 manifest = external_secret(secret, lines[handle.name], handle.team, factory)
                 self.own(
                     key,
-                    k8s.apiextensions.CustomResource(
-                        self.child_name(key),
-                        **custom_resource_args(manifest),
-                        opts=self.child_opts(depends_on=[handle.namespace_resource, store]),
+                    kube_resource(
+                        self.child_name(key), manifest, self.child_opts(depends_on=[handle.namespace_resource, store])
                     ),
                 )
