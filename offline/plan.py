@@ -58,6 +58,17 @@ def stand_in_credentials(settings: StackSettings, config: FactoryConfig) -> None
             )
 
 
+def run_stack(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> harness.Recording:
+    """The project's real `__main__.py` under the mock runtime, with the config the CLI would hand it."""
+    return harness.run(
+        harness.main_program(project_dir),
+        project=settings.project,
+        stack=settings.stack,
+        config=settings.config,
+        secret_keys=settings.secret_keys,
+    )
+
+
 def plan(stack: str, project_dir: Path = PROJECT_DIR) -> PlanResult:
     try:
         settings = load_stack(project_dir, stack)
@@ -66,13 +77,7 @@ def plan(stack: str, project_dir: Path = PROJECT_DIR) -> PlanResult:
         raise PlanConfigError(str(error)) from None
     stand_in_credentials(settings, config)
     try:
-        recording = harness.run(
-            harness.main_program(project_dir),
-            project=settings.project,
-            stack=settings.stack,
-            config=settings.config,
-            secret_keys=settings.secret_keys,
-        )
+        recording = run_stack(settings, project_dir)
     except pulumi.RunError as error:
         raise PlanConfigError(str(error)) from None
     policies = load_policies(project_dir / "policy")

@@ -14,7 +14,8 @@ from offline import graph, harness
 from offline.bench import synthetic_stack
 from offline.harness import Recording
 from offline.plan import main as plan_main
-from tests.support.runs import ROOT, Runs
+from offline.plan import run_stack
+from tests.support.runs import Runs
 
 
 @pytest.mark.parametrize("stack", ["dev", "pilsen", "rheinfeld"])
@@ -26,15 +27,7 @@ def test_every_reference_stack_is_four_custom_resources_deep(runs: Runs, stack: 
 
 @pytest.mark.parametrize("lines", [10, 60])
 def test_depth_does_not_grow_with_the_number_of_lines(lines: int) -> None:
-    settings = synthetic_stack(lines)
-    recording = harness.run(
-        harness.main_program(ROOT),
-        project=settings.project,
-        stack=settings.stack,
-        config=settings.config,
-        secret_keys=settings.secret_keys,
-    )
-    assert graph.depth(recording) == 4
+    assert graph.depth(run_stack(synthetic_stack(lines))) == 4
 
 
 def _chain_program() -> Recording:
