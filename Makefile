@@ -4,6 +4,7 @@ STACK ?= dev
 VENV := .venv
 BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
+REFS ?= HEAD
 
 # uv: the one on PATH, else the version pinned in pyproject.toml's dev group, bootstrapped with pip into .tools/.
 TOOLS := .tools
@@ -18,7 +19,7 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 PRECOMPILE := pulumi pulumi_kubernetes pydantic google grpc
 PRECOMPILE_TOP_LEVEL := pulumi_aws pulumi_azure_native pulumi_gcp
 
-.PHONY: plan plan-all test lint typecheck unit bench docs requirements clean
+.PHONY: plan plan-all test lint typecheck unit bench bench-setup docs requirements clean
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -59,6 +60,10 @@ test: $(BIN)/.installed $(CHECKOV_VENV)/.installed lint typecheck
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m offline.bench
+
+## Fresh clone of each ref in REFS, cold caches: wall seconds of `make plan` and `make test` (build/setup-timing.json)
+bench-setup:
+	$(PYTHON) -m offline.setup_timing $(addprefix --ref ,$(REFS))
 
 docs: $(BIN)/.installed
 	$(BIN)/python -m offline.config_reference > docs/configuration.md
