@@ -211,7 +211,7 @@ def test_checkov_fails_a_privileged_pod_without_limits(tmp_path: Path) -> None:
     assert {"CKV_K8S_16", "CKV_K8S_11", "CKV_K8S_13"} <= failed, format_failed_checks(result)
     assert {check["file"] for check in result["failed_checks"]} == {"pod-bad.yaml"}
     assert {check["resource"] for check in result["failed_checks"]} == {"Pod.line-a.bad"}
-    pinned = re.search(r"^checkov==(\S+)$", (REPO_ROOT / "requirements-checkov.txt").read_text(), re.MULTILINE)
+    pinned = re.search(r"^checkov==(\S+)$", (REPO_ROOT / "requirements-checkov.in").read_text(), re.MULTILINE)
     assert pinned is not None
     assert result["checkov_version"] == pinned[1]
 
