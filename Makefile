@@ -20,7 +20,7 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 PRECOMPILE := pulumi pulumi_kubernetes pydantic google grpc
 PRECOMPILE_TOP_LEVEL := pulumi_aws pulumi_azure_native pulumi_gcp
 
-.PHONY: plan plan-all test lint typecheck unit bench bench-setup docs requirements clean
+.PHONY: plan plan-all test lint typecheck unit bench profile bench-setup docs urns requirements clean
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -62,6 +62,10 @@ test: $(BIN)/.installed $(CHECKOV_VENV)/.installed lint typecheck
 bench: $(BIN)/.installed
 	$(BIN)/python -m offline.bench
 
+## Where the time of one 100-line plan goes (cProfile, grouped by where the code lives)
+profile: $(BIN)/.installed
+	$(BIN)/python -m offline.profile
+
 ## Fresh clone of each ref in REFS, cold caches: wall seconds of `make plan` and `make test` (build/setup-timing.json)
 bench-setup:
 	$(PYTHON) -m offline.setup_timing $(addprefix --ref ,$(REFS))
@@ -69,6 +73,10 @@ bench-setup:
 docs: $(BIN)/.installed
 	$(BIN)/python -m offline.config_reference > docs/configuration.md
 	$(BIN)/python -m offline.policy_catalogue > docs/policies.md
+
+## After a reviewed, aliased move: rewrite the URN snapshots the tests compare every reference stack with
+urns: $(BIN)/.installed
+	$(BIN)/python -m offline.urns
 
 ## After `uv lock` (or editing requirements-checkov.in): regenerate the pip-facing requirements files
 requirements: | $(UV)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PYPI = "https://pypi.org/simple"
 
 # requirements file -> the `uv export` arguments that generate it (the file is free-form comment lines, then
