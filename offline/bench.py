@@ -17,11 +17,16 @@ Method:
   scaling_per_resource (informational) = 100-line ms_per_resource / 10-line ms_per_resource.
 - peak_rss_mb is the process's maxrss after all runs (getrusage), so it covers the largest run.
 
-A third, informational program replays the factory's own custom resources flat (same types, names and
-inputs, no components or dependencies): `overhead_vs_replay` is what our program structure costs on top of
-what the SDK charges for the payload itself.
+A third program replays the factory's own custom resources flat (same types, names and inputs, no
+components or dependencies): `overhead_vs_replay` is what our program structure costs on top of what the
+SDK charges for the payload itself. Note that the replay calls `pulumi.CustomResource` from a plain
+function, so the SDK records no stack trace for it, while it converts every frame below a component's
+constructor into a source position for any real program (docs/performance.md).
 
-Targets (reported, not asserted): ratio <= 1.25 and scaling <= 1.1. Exit code 0 unless a run fails.
+Targets (reported, not asserted): overhead_vs_replay <= 1.3 (issue "One house"), scaling <= 1.1, and the
+older floor ratio <= 1.25 (out of reach: it compares with payload-free ConfigMaps). `critical_path_depth` is
+the longest chain of custom resources (offline/graph.py): it must not grow with the number of lines.
+Exit code 0 unless a run fails.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ import pulumi_kubernetes as k8s
 from components.config.document import SECTIONS
 from components.config.loader import load_factory_config
 from components.config.types import PROJECT
-from offline import harness
+from offline import graph, harness
 from offline.plan import stand_in_credentials
 from offline.stackfile import StackSettings, load_stack
 
@@ -56,6 +61,7 @@ TEAMS = 4
 STACK = "bench"
 TEMPLATE_STACK = "dev"
 RATIO_TARGET = 1.25
+REPLAY_TARGET = 1.3
 SCALING_TARGET = 1.1
 
 
@@ -148,6 +154,7 @@ def replay_program(recording: harness.Recording) -> Callable[[], None]:
 class Timing:
     resources: int
     samples_s: list[float]
+    depth: int = 0  # critical-path depth of what the program registered
 
     @property
     def wall_s(self) -> float:
@@ -181,7 +188,7 @@ def measure(lines: int, repeat: int) -> tuple[Timing, Timing, Timing]:
     floor, replay = floor_program(count), replay_program(recording)
     timed_run(floor, settings)  # warm-ups
     timed_run(replay, settings)
-    timings = (Timing(count, []), Timing(0, []), Timing(0, []))
+    timings = (Timing(count, [], graph.depth(recording)), Timing(0, []), Timing(0, []))
     for _ in range(repeat):
         for timing, program in zip(timings, (factory, floor, replay), strict=True):
             elapsed, result = timed_run(program, settings)
@@ -224,6 +231,7 @@ def results(timings: dict[int, tuple[Timing, Timing, Timing]], repeat: int) -> d
             "floor_samples_s": [round(s, 4) for s in floor.samples_s],
             "replay_ms_per_resource": round(replay.ms_per_resource, 4),
             "overhead_vs_replay": round(factory.ms_per_resource / replay.ms_per_resource, 3),
+            "critical_path_depth": factory.depth,
         }
     factor = large / small
     report["scaling"] = round(timings[large][0].wall_s / (factor * timings[small][0].wall_s), 3)
@@ -236,16 +244,18 @@ def results(timings: dict[int, tuple[Timing, Timing, Timing]], repeat: int) -> d
 def table(report: dict[str, Any]) -> list[str]:
     header = (
         f"{'lines':>5}  {'resources':>9}  {'wall_s':>8}  {'ms/res':>7}  {'floor ms/res':>12}  {'ratio':>6}  "
-        f"{'replay ms/res':>13}  {'vs replay':>9}  target"
+        f"{'replay ms/res':>13}  {'vs replay':>9}  {'depth':>5}  targets"
     )
     rows = [header, "-" * len(header)]
     for lines in SIZES:
         row = report[str(lines)]
         met = "met" if row["ratio"] <= RATIO_TARGET else "MISSED"
+        replay_met = "met" if row["overhead_vs_replay"] <= REPLAY_TARGET else "MISSED"
         rows.append(
             f"{lines:>5}  {row['resources']:>9}  {row['wall_s']:>8.3f}  {row['ms_per_resource']:>7.3f}  "
             f"{row['floor_ms_per_resource']:>12.3f}  {row['ratio']:>6.3f}  {row['replay_ms_per_resource']:>13.3f}  "
-            f"{row['overhead_vs_replay']:>9.3f}  ratio <= {RATIO_TARGET}: {met}"
+            f"{row['overhead_vs_replay']:>9.3f}  {row['critical_path_depth']:>5}  "
+            f"vs replay <= {REPLAY_TARGET}: {replay_met}; ratio <= {RATIO_TARGET}: {met}"
         )
     scaling_met = "met" if report["scaling"] <= SCALING_TARGET else "MISSED"
     rows += [
