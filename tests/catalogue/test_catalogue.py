@@ -87,3 +87,20 @@ def test_quantities() -> None:
     assert quantity("500M") == 500_000_000
     with pytest.raises(ValueError):
         quantity("1 GB")
+
+
+def test_every_brought_resource_names_the_crd_of_its_own_group_and_waits_for_what_defines_it() -> None:
+    config = load_factory_config(secure_raw())
+    context = ClusterContext(config, config.cluster("cloud"), platform_namespaces())
+    brought = [(addon, b) for addon in CATALOGUE.values() if addon.enabled(context) for b in addon.brings(context)]
+    assert {addon.name for addon, _ in brought} >= {"gatekeeper", "external-secrets"}
+    for addon, resource in brought:
+        group = resource.manifest["apiVersion"].rpartition("/")[0]
+        assert resource.crd.endswith(f".{group}"), (addon.name, resource.key, resource.crd)
+        earlier = [b.key for a, b in brought if a is addon]
+        if resource.after is not None:
+            # e.g. a Gatekeeper constraint waits for the template that creates its CRD
+            assert resource.after in earlier[: earlier.index(resource.key)], (addon.name, resource.key)
+            [definer] = [b for a, b in brought if a is addon and b.key == resource.after]
+            if definer.manifest["kind"] == "ConstraintTemplate":
+                assert definer.manifest["spec"]["crd"]["spec"]["names"]["kind"] == resource.manifest["kind"]
