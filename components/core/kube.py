@@ -10,8 +10,10 @@ import pulumi
 
 Manifest = dict[str, Any]
 
-# What the typed pulumi_kubernetes classes put on every registration: the provider plugin's version.
+# What the typed pulumi_kubernetes classes put on every registration: the provider plugin's version; and on
+# Secrets, outputs that state must keep encrypted.
 _PROVIDER_DEFAULTS = pulumi.ResourceOptions(version=metadata.version("pulumi-kubernetes"))
+_SECRET_OUTPUTS = {"Secret": ["data", "stringData"], "SecretPatch": ["data", "stringData"]}
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
@@ -36,11 +38,17 @@ def kube_resource(name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -
     echoed output into typed Python objects, which nothing here reads and which was most of a plan's cost
     (docs/performance.md); their aliases from beta API versions concern objects created before those
     versions were retired, and no factory has any."""
+    kind = manifest["kind"]
+    defaults = _PROVIDER_DEFAULTS
+    if kind in _SECRET_OUTPUTS:
+        defaults = pulumi.ResourceOptions.merge(
+            defaults, pulumi.ResourceOptions(additional_secret_outputs=_SECRET_OUTPUTS[kind])
+        )
     return pulumi.CustomResource(
-        type_token(manifest["apiVersion"], manifest["kind"]),
+        type_token(manifest["apiVersion"], kind),
         name,
         dict(manifest),
-        opts=pulumi.ResourceOptions.merge(_PROVIDER_DEFAULTS, opts),
+        opts=pulumi.ResourceOptions.merge(defaults, opts),
     )
 
 

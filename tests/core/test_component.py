@@ -97,3 +97,28 @@ def test_a_child_key_is_unique() -> None:
             owner.own("index", k8s.core.v1.ConfigMap("again"))
 
     harness.run(program, project="factory-floor", stack="test")
+
+
+def test_kubernetes_objects_are_registered_as_the_typed_classes_register_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same token, inputs, plugin version — and a Secret's data stays a secret output, as with k8s.core.v1.Secret."""
+    from components.core.kube import kube_resource  # noqa: PLC0415 - kept next to the one test that needs it
+
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"}, "type": "Opaque"}
+    seen: dict[str, Any] = {}
+
+    class Spy(harness.RecordingMonitor):
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+            seen[request.name] = (request.type, request.version, sorted(request.additionalSecretOutputs))
+            return super().RegisterResource(request)
+
+    def program() -> None:
+        provider = k8s.Provider("p", kubeconfig="offline")
+        kube_resource("ours", secret, pulumi.ResourceOptions(provider=provider))
+        k8s.core.v1.Secret(
+            "typed", metadata=secret["metadata"], type="Opaque", opts=pulumi.ResourceOptions(provider=provider)
+        )
+
+    monkeypatch.setattr(harness, "RecordingMonitor", Spy)
+    harness.run(program, project="factory-floor", stack="test")
+    assert seen["ours"] == seen["typed"] == ("kubernetes:core/v1:Secret", seen["typed"][1], ["data", "stringData"])
+    assert seen["ours"][1]
