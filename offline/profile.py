@@ -15,8 +15,8 @@ import pstats
 import sys
 from collections import Counter
 
-from offline.bench import synthetic_stack
 from offline.plan import PROJECT_DIR, run_stack
+from offline.synthetic import synthetic_stack
 
 # (label, substring of the code's file path), first match wins
 OURS = "factory-floor (components/, offline/, __main__.py)"

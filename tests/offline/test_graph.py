@@ -11,10 +11,10 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from offline import graph, harness
-from offline.bench import synthetic_stack
 from offline.harness import Recording
 from offline.plan import main as plan_main
 from offline.plan import run_stack
+from offline.synthetic import synthetic_stack
 from tests.support.runs import Runs
 
 
