@@ -20,7 +20,7 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 PRECOMPILE := pulumi pulumi_kubernetes pydantic google grpc
 PRECOMPILE_TOP_LEVEL := pulumi_aws pulumi_azure_native pulumi_gcp
 
-.PHONY: plan plan-all test lint typecheck unit bench profile bench-setup docs urns requirements clean
+.PHONY: plan plan-all test lint typecheck unit bench bench-config profile bench-setup docs urns requirements clean
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -61,6 +61,10 @@ test: $(BIN)/.installed $(CHECKOV_VENV)/.installed lint typecheck
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m offline.bench
+
+## How long judging a broken stack of 250 to 5000 lines takes (linear, every problem reported)
+bench-config: $(BIN)/.installed
+	$(BIN)/python -m offline.bench_config
 
 ## Where the time of one 100-line plan goes (cProfile, grouped by where the code lives)
 profile: $(BIN)/.installed

@@ -23,6 +23,11 @@ A factory is one stack: `stacks/Pulumi.<factory>.yaml` sets one key per section 
 name is a DNS label, and every problem is reported at once with its path, e.g.
 `{PROJECT}:lines[2].cluster: unknown cluster 'edge2' (did you mean 'edge'?)`.
 
+Types are strict, as YAML writes them: a number is written without quotes (`ports: [4840]`), text that looks
+like a number is quoted (`kubernetesVersion: "1.31"` — unquoted, YAML reads 1.30 as the number 1.3;
+`accountId: "123456789012"`), `true`/`false` without quotes. An empty value is read as nothing: give a value
+or remove the key. A key written twice is an error (YAML would silently keep the last one).
+
 Supported Kubernetes minors: 1.{SUPPORTED_KUBERNETES_MINORS[0]} to 1.{SUPPORTED_KUBERNETES_MINORS[-1]}.
 """
 
@@ -59,15 +64,23 @@ def _nested_models(annotation: Any) -> list[type[BaseModel]]:
     return [m for arg in typing.get_args(annotation) for m in _nested_models(arg)]
 
 
+_BOUNDS = (("gt", "> {}"), ("ge", "≥ {}"), ("lt", "< {}"), ("le", "≤ {}"), ("min_length", "at least {} item(s)"))
+
+
+def _bounds(metadata: list[Any]) -> str:
+    """The ranges a field's validators enforce (`sloTarget` > 90 and < 100), as the loader reports them."""
+    found = [text.format(getattr(m, attr)) for m in metadata for attr, text in _BOUNDS if hasattr(m, attr)]
+    return f" ({', '.join(found)})" if found else ""
+
+
 def _table(model: type[BaseModel], key_prefix: str) -> list[str]:
     rows = ["| key | type | default | description |", "|---|---|---|---|"]
     for info in model.model_fields.values():
         annotation: Any = info.annotation
         if info.metadata:
             annotation = typing.Annotated[annotation, *info.metadata]
-        rows.append(
-            f"| `{key_prefix}{info.alias}` | {_type_name(annotation)} | {_default(info)} | {info.description or ''} |"
-        )
+        kind = _type_name(annotation) + _bounds(info.metadata)
+        rows.append(f"| `{key_prefix}{info.alias}` | {kind} | {_default(info)} | {info.description or ''} |")
     return rows
 
 

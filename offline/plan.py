@@ -72,7 +72,12 @@ def run_stack(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> harne
 def plan(stack: str, project_dir: Path = PROJECT_DIR) -> PlanResult:
     try:
         settings = load_stack(project_dir, stack)
-        config = load_factory_config(settings.raw_project_config())
+        config = load_factory_config(
+            settings.raw_project_config(),
+            require_kubeconfigs=False,
+            known_problems=settings.problems,
+            order=settings.order,
+        )
     except (StackFileError, FactoryConfigError) as error:
         raise PlanConfigError(str(error)) from None
     stand_in_credentials(settings, config)

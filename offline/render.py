@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from components.config.stack_inputs import REDACTED
+from components.config.types import REDACTED
 from offline.harness import SECRET_SIG, SECRET_VALUE_SIG, Recording, Registration
 from offline.policy_runner import Verdict
 

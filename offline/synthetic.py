@@ -68,5 +68,5 @@ def synthetic_stack(lines: int) -> StackSettings:
     }
     settings = StackSettings(project=PROJECT, stack=STACK, config=config, secret_keys=[])
     # fail before timing anything if the generator ever produces an invalid factory
-    stand_in_credentials(settings, load_factory_config(settings.raw_project_config()))
+    stand_in_credentials(settings, load_factory_config(settings.raw_project_config(), require_kubeconfigs=False))
     return settings

@@ -15,10 +15,7 @@ from pulumi.runtime import config as runtime_config
 
 from components.config.document import FactoryConfig
 from components.config.loader import load_factory_config
-from components.config.problems import Problems
-from components.config.types import PROJECT
-
-REDACTED = "[secret]"
+from components.config.types import PROJECT, REDACTED
 
 
 @dataclass(frozen=True)
@@ -57,28 +54,9 @@ def project_config() -> dict[str, Any]:
     return project_values(merged, runtime_config.is_config_secret)
 
 
-def check_kubeconfigs(config: FactoryConfig, raw: Mapping[str, Any], problems: Problems) -> None:
-    """Each cluster's kubeconfig key is set, and set as a secret."""
-    for i, cluster in enumerate(config.clusters):
-        key = cluster.kubeconfig.secret_key
-        loc = ("clusters", i, "kubeconfig", "secretKey")
-        if key not in raw:
-            problems.add(
-                loc,
-                f"config key '{PROJECT}:{key}' is not set; run `pulumi config set --secret {key} "
-                f'"$(cat kubeconfig)"` or import it from an ESC environment',
-            )
-        elif raw[key] != REDACTED:
-            problems.add(loc, f"config key '{PROJECT}:{key}' holds a kubeconfig in plain text; set it with --secret")
-
-
 def read_stack_inputs() -> StackInputs:
     """Validate the stack's config; raise FactoryConfigError with every problem before any resource exists."""
-    raw = project_config()
-    config = load_factory_config(raw)
-    problems = Problems()
-    check_kubeconfigs(config, raw, problems)
-    problems.raise_if_any()
+    config = load_factory_config(project_config())
     settings = pulumi.Config(PROJECT)
     return StackInputs(
         config=config,

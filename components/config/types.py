@@ -11,6 +11,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 PROJECT = "factory-floor"
+# How a secret config value reaches validation: only its presence matters, never its text.
+REDACTED = "[secret]"
 
 # Kubernetes minor versions we plan for: inside what kubernetes-validate ships schemas for and what the
 # upstream project still patches (plus the two releases edge distributions lag behind).
@@ -85,7 +87,8 @@ MANAGED_DISTRIBUTIONS = frozenset({"eks", "gke", "aks"})
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors, keys are camelCase as in every Pulumi stack file, values are frozen."""
+    """Unknown keys are errors, keys are camelCase as in every Pulumi stack file, values are frozen, and types
+    are strict: a quoted number is not a number, 1.30 unquoted is not the text "1.30"."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -93,5 +96,5 @@ class StrictModel(BaseModel):
         validate_by_alias=True,
         validate_by_name=False,
         frozen=True,
-        strict=False,
+        strict=True,
     )

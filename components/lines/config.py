@@ -77,9 +77,10 @@ def check_lines(
         name, cluster, team = field(line, "name"), field(line, "cluster"), field(line, "team")
         if name in RESERVED_LINE_NAMES:
             problems.add(("lines", i, "name"), f"'{name}' is reserved for the platform")
-        if cluster is not None and cluster not in cluster_names:
+        # with no valid cluster (or team) at all, that section's own problem says it: no echo per line
+        if cluster is not None and cluster_names and cluster not in cluster_names:
             problems.unknown(("lines", i, "cluster"), "cluster", cluster, cluster_names)
-        if team is not None and team not in team_names:
+        if team is not None and team_names and team not in team_names:
             problems.unknown(("lines", i, "team"), "team", team, team_names)
         if name is not None:
             known_cluster = cluster if cluster in cluster_names else None  # an unknown one is reported above

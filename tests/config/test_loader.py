@@ -76,7 +76,13 @@ BROKEN = [
     ("bad-distribution", "clusters.0.distribution", "k8s", "factory-floor:clusters[0].distribution", "'k3s'"),
     ("bad-profile", "clusters.0.profile", "tiny", "factory-floor:clusters[0].profile", "'edge-small'"),
     ("old-kubernetes", "clusters.0.kubernetesVersion", "1.24", "factory-floor:clusters[0].kubernetesVersion", "1.29"),
-    ("float-kubernetes", "clusters.0.kubernetesVersion", 1.3, "factory-floor:clusters[0].kubernetesVersion", "string"),
+    (
+        "float-kubernetes",
+        "clusters.0.kubernetesVersion",
+        1.3,
+        "factory-floor:clusters[0].kubernetesVersion",
+        "YAML read it as the number 1.3",
+    ),
     ("slo-too-high", "lines.0.sloTarget", 100, "factory-floor:lines[0].sloTarget", "less than 100"),
     ("bad-criticality", "lines.0.criticality", "vital", "factory-floor:lines[0].criticality", "'critical'"),
     ("bad-timezone", "factory.timezone", "CEST", "factory-floor:factory.timezone", "IANA"),
@@ -179,7 +185,7 @@ def test_error_message_is_readable_without_traceback() -> None:
     with pytest.raises(FactoryConfigError) as caught:
         load_factory_config(mutate(valid_raw(), "lines.0.cluster", "edgy"))
     text = str(caught.value)
-    assert text.startswith("invalid factory configuration (1 problem(s)):")
+    assert text.startswith("invalid factory configuration (1 problem(s); reference: docs/configuration.md):")
     assert "factory-floor:lines[0].cluster: unknown cluster 'edgy' (did you mean 'edge'?)" in text
     assert "Traceback" not in text and "pydantic" not in text
 

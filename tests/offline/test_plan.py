@@ -14,6 +14,7 @@ from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationA
 
 from offline import plan as plan_cli
 from offline.stackfile import available_stacks
+from tests.support.projects import dev_with, project_copy
 from tests.support.runs import Runs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,27 +72,9 @@ def test_manifests_are_yaml_with_integers_not_floats(tmp_path: Path) -> None:
     assert document["spec"]["egress"][0]["ports"] == [{"port": 8443, "protocol": "TCP"}]
 
 
-def _project_copy(tmp_path: Path, stack_files: dict[str, str]) -> Path:
-    """A project directory sharing our program, with stack files of the test's own."""
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py", "components", "policy"):
-        (project / name).symlink_to(ROOT / name)
-    (project / "stacks").mkdir()
-    for stack, text in stack_files.items():
-        (project / "stacks" / f"Pulumi.{stack}.yaml").write_text(text)
-    return project
-
-
-def _dev_with(replace: str, by: str) -> str:
-    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
-    assert text.count(replace) == 1, replace
-    return text.replace(replace, by)
-
-
 def test_secrets_never_reach_the_plan(tmp_path: Path) -> None:
-    stack = _dev_with("\nconfig:\n", "\nconfig:\n  factory-floor:edgeKubeconfig:\n    secure: AAABAFakeCiphertext\n")
-    project = _project_copy(tmp_path, {"sec": stack})
+    stack = dev_with("\nconfig:\n", "\nconfig:\n  factory-floor:edgeKubeconfig:\n    secure: AAABAFakeCiphertext\n")
+    project = project_copy(tmp_path, {"sec": stack})
     assert plan_cli.main(["--stack", "sec", "--project-dir", str(project), "--out", str(tmp_path / "out")]) == 0
     text = (tmp_path / "out" / "sec" / "plan.json").read_text()
     assert "AAABAFakeCiphertext" not in text and "offline-plan-placeholder" not in text
@@ -100,11 +83,11 @@ def test_secrets_never_reach_the_plan(tmp_path: Path) -> None:
 
 
 def test_broken_config_exits_2_and_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    stack = _dev_with(
+    stack = dev_with(
         "      cluster: edge\n      team: platform-dev\n      chaosOptIn",
         "      cluster: egde\n      team: platform-dev\n      chaosOptIn",
     )
-    project = _project_copy(tmp_path, {"broken": stack})
+    project = project_copy(tmp_path, {"broken": stack})
     code = plan_cli.main(["--stack", "broken", "--project-dir", str(project), "--out", str(tmp_path / "out")])
     assert code == plan_cli.EXIT_CONFIG
     err = capsys.readouterr().err
@@ -114,10 +97,13 @@ def test_broken_config_exits_2_and_names_the_key(tmp_path: Path, capsys: pytest.
 
 
 def test_missing_required_section_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    project = _project_copy(tmp_path, {"empty": "config:\n  factory-floor:environment: staging\n"})
+    project = project_copy(tmp_path, {"empty": "config:\n  factory-floor:environment: staging\n"})
     code = plan_cli.main(["--stack", "empty", "--project-dir", str(project), "--out", str(tmp_path / "out")])
     assert code == plan_cli.EXIT_CONFIG
-    assert "missing configuration value(s) clusters, factory, lines, teams" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    for section in ("factory", "clusters", "teams", "lines"):
+        assert f"factory-floor:{section}: is required" in err
+    assert not (tmp_path / "out").exists(), "a refused stack writes nothing"
 
 
 def test_unknown_stack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,7 +155,7 @@ def test_make_plan_entry_point_exit_codes(tmp_path: Path) -> None:
         check=False,
     )
     assert ok.returncode == 0, ok.stderr
-    project = _project_copy(tmp_path, {"bad": _dev_with("profile: edge-small", "profile: edge-tiny")})
+    project = project_copy(tmp_path, {"bad": dev_with("profile: edge-small", "profile: edge-tiny")})
     bad = subprocess.run(
         [sys.executable, "-m", "offline.plan", "--stack", "bad", "--project-dir", str(project)],
         cwd=ROOT,
