@@ -3,17 +3,16 @@ and where each workload kind keeps its pod spec."""
 
 from __future__ import annotations
 
-from importlib import metadata
 from typing import Any
 
 import pulumi
+from pulumi_kubernetes import _utilities as _kubernetes  # the options every typed class starts from
 
 Manifest = dict[str, Any]
 
-# What the typed pulumi_kubernetes classes put on every registration: the provider plugin's version; and on
-# Secrets, outputs that state must keep encrypted.
-_PROVIDER_DEFAULTS = pulumi.ResourceOptions(version=metadata.version("pulumi-kubernetes"))
-_SECRET_OUTPUTS = {"Secret": ["data", "stringData"], "SecretPatch": ["data", "stringData"]}
+# Kinds whose values state must keep encrypted, as the typed classes mark them (inputs and outputs).
+_SECRET_FIELDS = {"Secret": ("data", "stringData"), "SecretPatch": ("data", "stringData")}
+
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
@@ -32,24 +31,31 @@ def type_token(api_version: str, kind: str) -> str:
     return f"kubernetes:{group or 'core'}/{version}:{kind}"
 
 
-def kube_resource(name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+class KubeObject(pulumi.CustomResource):
     """One Kubernetes object: the provider's type token with the manifest as its inputs — the request the
-    typed pulumi_kubernetes classes send (same token, inputs, provider version). Those classes also turn every
-    echoed output into typed Python objects, which nothing here reads and which was most of a plan's cost
-    (docs/performance.md); their aliases from beta API versions concern objects created before those
-    versions were retired, and no factory has any."""
-    kind = manifest["kind"]
-    defaults = _PROVIDER_DEFAULTS
-    if kind in _SECRET_OUTPUTS:
-        defaults = pulumi.ResourceOptions.merge(
-            defaults, pulumi.ResourceOptions(additional_secret_outputs=_SECRET_OUTPUTS[kind])
-        )
-    return pulumi.CustomResource(
-        type_token(manifest["apiVersion"], kind),
-        name,
-        dict(manifest),
-        opts=pulumi.ResourceOptions.merge(defaults, opts),
-    )
+    typed pulumi_kubernetes classes send (same token, inputs, provider version and download URL, Secret values
+    as secrets). Those classes also turn every echoed output into typed Python objects, which nothing here
+    reads and which was most of a plan's cost (docs/performance.md); their aliases from beta API versions
+    concern objects created before those versions were retired, and no factory has any. Its own constructor
+    makes the SDK record the source position of the code that builds the object, as for any resource class."""
+
+    def __init__(self, name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -> None:
+        kind = manifest["kind"]
+        props: dict[str, Any] = dict(manifest)
+        defaults = _kubernetes.get_resource_opts_defaults()
+        if kind in _SECRET_FIELDS:
+            for key in _SECRET_FIELDS[kind]:
+                if props.get(key) is not None:
+                    props[key] = pulumi.Output.secret(props[key])
+            secret = pulumi.ResourceOptions(additional_secret_outputs=list(_SECRET_FIELDS[kind]))
+            defaults = pulumi.ResourceOptions.merge(defaults, secret)
+        token = type_token(manifest["apiVersion"], kind)
+        super().__init__(token, name, props, opts=pulumi.ResourceOptions.merge(defaults, opts))
+
+
+def kube_resource(name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    """The manifest as a resource of its kind on the provider of `opts` (or the one the parent carries)."""
+    return KubeObject(name, manifest, opts)
 
 
 def pod_spec(manifest: Manifest) -> dict[str, Any] | None:

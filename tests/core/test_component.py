@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from pulumi.runtime import rpc
 
 import components
 from components.core.component import ComponentArgs, FactoryComponent, Protection
@@ -100,25 +101,35 @@ def test_a_child_key_is_unique() -> None:
 
 
 def test_kubernetes_objects_are_registered_as_the_typed_classes_register_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Same token, inputs, plugin version — and a Secret's data stays a secret output, as with k8s.core.v1.Secret."""
+    """Same token, inputs (a Secret's values as secrets), plugin version and secret outputs as k8s.core.v1.Secret."""
     from components.core.kube import kube_resource  # noqa: PLC0415 - kept next to the one test that needs it
 
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"}, "type": "Opaque"}
+    metadata = {"name": "s", "namespace": "n"}
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "stringData": {"k": "v"}}
     seen: dict[str, Any] = {}
 
     class Spy(harness.RecordingMonitor):
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-            seen[request.name] = (request.type, request.version, sorted(request.additionalSecretOutputs))
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            outputs = sorted(request.additionalSecretOutputs)
+            seen[request.name] = (request.type, request.version, request.pluginDownloadURL, outputs, inputs)
             return super().RegisterResource(request)
 
     def program() -> None:
         provider = k8s.Provider("p", kubeconfig="offline")
         kube_resource("ours", secret, pulumi.ResourceOptions(provider=provider))
         k8s.core.v1.Secret(
-            "typed", metadata=secret["metadata"], type="Opaque", opts=pulumi.ResourceOptions(provider=provider)
+            "typed",
+            metadata=metadata,
+            type="Opaque",
+            string_data={"k": "v"},
+            opts=pulumi.ResourceOptions(provider=provider),
         )
 
     monkeypatch.setattr(harness, "RecordingMonitor", Spy)
     harness.run(program, project="factory-floor", stack="test")
-    assert seen["ours"] == seen["typed"] == ("kubernetes:core/v1:Secret", seen["typed"][1], ["data", "stringData"])
-    assert seen["ours"][1]
+    assert seen["ours"] == seen["typed"]
+    assert seen["ours"][1] and seen["ours"][3] == ["data", "stringData"]
+    assert seen["ours"][4]["stringData"].get(harness.SECRET_SIG) == harness.SECRET_VALUE_SIG, (
+        "the value travels as a secret"
+    )
