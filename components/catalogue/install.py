@@ -18,7 +18,7 @@ from components.config.factory import ClusterConfig
 from components.core import vocabulary as vocab
 from components.core.component import FactoryComponent
 from components.core.contracts import IdentityBinding
-from components.core.kube import kube_resource
+from components.core.kube import kube_resource, pod_spec, pod_template_metadata
 
 _LEVELS: tuple[PodSecurityLevel, ...] = ("restricted", "baseline", "privileged")
 
@@ -57,6 +57,10 @@ def _chart_values(release: Release, binding: IdentityBinding | None) -> dict[str
     identity = release.addon.identity
     if binding is None or identity is None:
         return release.values
+    # an identity the chart cannot be told about would be created and silently never used
+    if not identity.annotations_key or (binding.pod_labels and not identity.pod_labels_key):
+        missing = "annotations_key" if not identity.annotations_key else "pod_labels_key"
+        raise ValueError(f"add-on {release.addon.name}: its cloud identity needs {missing} on its catalogue entry")
     values = copy.deepcopy(release.values)
     if identity.annotations_key:
         set_path(
@@ -71,13 +75,27 @@ def _chart_values(release: Release, binding: IdentityBinding | None) -> dict[str
     return values
 
 
-def _with_identity(manifest: Manifest, release: Release, binding: IdentityBinding | None) -> Manifest:
+def _with_identity(manifests: Sequence[Manifest], release: Release, binding: IdentityBinding | None) -> list[Manifest]:
+    """The add-on's service account annotated, and the pods that run as it labelled, for its cloud identity."""
     identity = release.addon.identity
     if binding is None or identity is None:
-        return manifest
-    result = copy.deepcopy(manifest)
-    if result["kind"] == "ServiceAccount" and result["metadata"]["name"] == identity.service_account:
-        result["metadata"].setdefault("annotations", {}).update(binding.annotations)
+        return list(manifests)
+    result = copy.deepcopy(list(manifests))
+    accounts = [
+        m for m in result if m["kind"] == "ServiceAccount" and m["metadata"]["name"] == identity.service_account
+    ]
+    users = [m for m in result if (spec := pod_spec(m)) and spec.get("serviceAccountName") == identity.service_account]
+    if not accounts or (binding.pod_labels and not users):
+        raise ValueError(
+            f"add-on {release.addon.name}: its cloud identity is for service account {identity.service_account}, "
+            "which its manifests do not " + ("create" if not accounts else "run pods as")
+        )
+    for account in accounts:
+        account["metadata"].setdefault("annotations", {}).update(binding.annotations)
+    for workload in users:
+        metadata = pod_template_metadata(workload)
+        assert metadata is not None  # it has a pod spec
+        metadata.setdefault("labels", {}).update(binding.pod_labels)
     return result
 
 
@@ -110,10 +128,9 @@ def install(
         objects = [owner.own(addon.name, chart)]
     else:
         objects = []
-        for manifest in release.manifests:
+        for manifest in _with_identity(release.manifests, release, binding):
             key = _object_key(release, manifest)
-            resource = kube_resource(owner.child_name(key), _with_identity(manifest, release, binding), after_namespace)
-            objects.append(owner.own(key, resource))
+            objects.append(owner.own(key, kube_resource(owner.child_name(key), manifest, after_namespace)))
     installed = Installed(release, objects)
     for brought in release.brought:
         after: Sequence[pulumi.Resource] = [installed.brought[brought.after]] if brought.after else objects

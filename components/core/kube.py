@@ -69,6 +69,18 @@ def pod_spec(manifest: Manifest) -> dict[str, Any] | None:
     return node if isinstance(node, dict) else None
 
 
+def pod_template_metadata(manifest: Manifest) -> dict[str, Any] | None:
+    """The metadata of the pods a workload creates (the Pod's own for a Pod), created if absent."""
+    path = POD_SPEC_PATHS.get(str(manifest.get("kind")))
+    if path is None:
+        return None
+    node: Any = manifest
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    metadata: dict[str, Any] = node.setdefault("metadata", {})
+    return metadata
+
+
 def containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
     """Containers and init containers of a pod spec: the ones that run with requests and limits."""
     return [*spec.get("initContainers", []), *spec.get("containers", [])]

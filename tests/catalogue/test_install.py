@@ -5,7 +5,7 @@ and a privileged manifest add-on — installed by a test capability under the SD
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -57,7 +57,10 @@ NODE_AGENT = {
     "metadata": {"name": "node-agent", "namespace": "shared"},
     "spec": {
         "template": {
-            "spec": {"containers": [{"name": "agent", "image": "ghcr.io/example/agent:2.0.0", "resources": LIMITS}]}
+            "spec": {
+                "serviceAccountName": "node-agent",
+                "containers": [{"name": "agent", "image": "ghcr.io/example/agent:2.0.0", "resources": LIMITS}],
+            }
         }
     },
 }
@@ -75,6 +78,7 @@ MANIFEST_ADDON = AddOn(
 @dataclass(frozen=True, kw_only=True)
 class HostArgs(ComponentArgs):
     context: ClusterContext
+    addons: tuple[AddOn, ...] = (CHART_ADDON, MANIFEST_ADDON)
 
 
 class Host(FactoryComponent[HostArgs]):
@@ -83,7 +87,7 @@ class Host(FactoryComponent[HostArgs]):
     def __init__(self, name: str, args: HostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
         factory, cluster = args.context.factory.factory.name, args.context.cluster
-        releases = [resolve(addon, args.context) for addon in (CHART_ADDON, MANIFEST_ADDON)]
+        releases = [resolve(addon, args.context) for addon in args.addons]
         namespaces = install_namespaces(self, releases, factory, cluster, "test")
         for release in releases:
             binding = addon_binding(self, release, factory, cluster)
@@ -91,7 +95,7 @@ class Host(FactoryComponent[HostArgs]):
         self.finish()
 
 
-def run_host(raw: dict[str, Any]) -> Recording:
+def run_host(raw: dict[str, Any], addons: tuple[AddOn, ...] = (CHART_ADDON, MANIFEST_ADDON)) -> Recording:
     config = load_factory_config(raw)
     cluster = config.cluster("cloud")
 
@@ -101,7 +105,7 @@ def run_host(raw: dict[str, Any]) -> Recording:
         assert cloud is not None
         Host(
             "host",
-            HostArgs(protection=Protection(False), context=ClusterContext(config, cluster, ("shared",))),
+            HostArgs(protection=Protection(False), context=ClusterContext(config, cluster, ("shared",)), addons=addons),
             pulumi.ResourceOptions(providers=[kube, cloud]),
         )
 
@@ -154,11 +158,30 @@ def test_a_manifest_add_on_is_attributed_mirrored_and_its_account_bound(recordin
     }
 
 
-def test_azure_identity_also_labels_the_pods() -> None:
+def test_azure_identity_also_labels_the_pods_of_charts_and_manifests() -> None:
     azure = run_host(secure_raw("azure", AZURE))
     values = named(azure, "host-backup-agent").inputs["values"]
     assert values["podLabels"] == {"azure.workload.identity/use": "true"}
     assert "azure.workload.identity/client-id" in values["serviceAccount"]["annotations"]
+    pods = named(azure, "host-node-agent-daemonset").inputs["spec"]["template"]["metadata"]
+    assert pods["labels"] == {"azure.workload.identity/use": "true"}
+
+
+@pytest.mark.parametrize(
+    ("addon", "expected"),
+    [
+        # a chart that cannot be told to label its pods: Azure would never give them a token
+        (
+            replace(CHART_ADDON, identity=ServiceAccountIdentity("backup-agent", "serviceAccount.annotations")),
+            "pod_labels_key",
+        ),
+        # manifests whose pods do not run as the identity's account
+        (replace(MANIFEST_ADDON, identity=ServiceAccountIdentity("other-account")), "do not create"),
+    ],
+)
+def test_an_identity_the_add_on_cannot_use_is_refused(addon: AddOn, expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        run_host(secure_raw("azure", AZURE), (addon,))
 
 
 def test_the_bundle_keys_add_ons_by_name_even_in_one_namespace(
