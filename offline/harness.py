@@ -19,7 +19,6 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
-from pulumi.runtime.proto import resource_pb2
 
 SECRET_SIG = rpc._special_sig_key
 SECRET_VALUE_SIG = rpc._special_secret_sig
@@ -88,27 +87,46 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(mock)
         self._lock = threading.Lock()  # RegisterResource is called from several threads
         self.registrations: list[Registration] = []
+        self._known_aliases: dict[str, list[str]] = {}  # URN -> every alias the engine would give it
 
-    def make_urn(self, parent: str, type_: str, name: str) -> str:
+    def make_urn(self, parent: str, type_: str, name: str, stack: str = "", project: str = "") -> str:
         """The URN the engine gives: the parent's whole qualified type chain, except the root stack's. (The SDK's
         mock keeps only the parent's last type and prefixes the stack's, which no real URN does.)"""
         if parent:
             qualified = parent.split("::")[2]
             if qualified != ROOT_STACK_TYPE:
                 type_ = f"{qualified}${type_}"
-        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+        parts = [stack or pulumi.get_stack(), project or pulumi.get_project(), type_, name]
+        return "urn:pulumi:" + "::".join(parts)
 
-    def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        # Without alias specs the SDK resolves every alias to a full URN itself (`aliasURNs`), which is what we
-        # record and what the URN snapshot test compares with.
-        info = super().GetDeploymentInfo(request)
-        features = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS]
-        return resource_pb2.DeploymentInfo(supportedFeatures=features)
+    def _alias_urn(self, alias: Any, request: Any) -> str:
+        """An alias as the engine collapses it: a URN, or a spec whose unset fields are the resource's own."""
+        if alias.urn:
+            return str(alias.urn)
+        spec = alias.spec
+        parent = "" if spec.noParent else spec.parentUrn or request.parent
+        return self.make_urn(parent, spec.type or request.type, spec.name or request.name, spec.stack, spec.project)
+
+    def _aliases(self, request: Any) -> list[str]:
+        """The engine's aliases of a resource: its own, and for every alias of its parent the URN it had under
+        that alias (its name's parent prefix swapped too) — so moving a component moves its children with it."""
+        own = [self._alias_urn(alias, request) for alias in request.aliases]
+        parent_name = request.parent.rsplit("::", 1)[-1] if request.parent else ""
+        with self._lock:
+            parent_aliases = self._known_aliases.get(request.parent, [])
+        found = list(own)
+        for parent_alias in parent_aliases:
+            for child_type, child_name in [(request.type, request.name), *((_type(u), _name(u)) for u in own)]:
+                found.append(_inherited(child_type, child_name, parent_name, parent_alias))
+        return list(dict.fromkeys(found))
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
         if request.type == ROOT_STACK_TYPE:
             return response
+        aliases = [alias for alias in self._aliases(request) if alias != response.urn]
+        with self._lock:
+            self._known_aliases[response.urn] = aliases
         registration = Registration(
             urn=response.urn,
             type=request.type,
@@ -121,7 +139,7 @@ class RecordingMonitor(mocks.MockMonitor):
             property_dependencies={
                 key: sorted(value.urns) for key, value in sorted(request.propertyDependencies.items()) if value.urns
             },
-            aliases=sorted({*request.aliasURNs, *(alias.urn for alias in request.aliases if alias.urn)}),
+            aliases=sorted(aliases),
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             remote=bool(request.remote),
@@ -130,6 +148,20 @@ class RecordingMonitor(mocks.MockMonitor):
         with self._lock:
             self.registrations.append(registration)
         return response
+
+
+def _type(urn: str) -> str:
+    return urn.split("::")[2].rsplit("$", 1)[-1]
+
+
+def _name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _inherited(child_type: str, child_name: str, parent_name: str, parent_alias: str) -> str:
+    """The URN a child had when its parent had the URN `parent_alias` (Pulumi's `inheritedChildAlias`)."""
+    name = _name(parent_alias) + child_name[len(parent_name) :] if child_name.startswith(parent_name) else child_name
+    return f"{parent_alias[: parent_alias.rfind('::')]}${child_type}::{name}"
 
 
 def _reset_runtime() -> None:

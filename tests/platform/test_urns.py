@@ -47,3 +47,19 @@ def test_a_reparent_with_an_alias_is_a_move() -> None:
     changes = urns.compare([OLD], recording)
     assert changes.replaced == [] and changes.moved == [OLD]
     assert any(r.urn.endswith("test:index:Group$kubernetes:core/v1:ConfigMap::config") for r in recording.resources)
+
+
+def test_moving_a_component_moves_its_children_with_it() -> None:
+    """A component renamed with an alias: its children, named after it, are adopted under their old URNs too."""
+
+    def program(name: str, alias: str | None) -> None:
+        provider = k8s.Provider("p", kubeconfig="offline")
+        aliases = [pulumi.Alias(name=alias)] if alias else None
+        line = pulumi.ComponentResource("test:index:Line", name, opts=pulumi.ResourceOptions(aliases=aliases))
+        k8s.core.v1.ConfigMap(f"{name}-quota", opts=pulumi.ResourceOptions(provider=provider, parent=line))
+
+    before = harness.run(lambda: program("press", None), project="factory-floor", stack="test")
+    after = harness.run(lambda: program("press-1", "press"), project="factory-floor", stack="test")
+    changes = urns.compare(urns.urns(before), after)
+    assert changes.replaced == []
+    assert sorted(changes.moved) == sorted(r.urn for r in before.resources if r.type != "pulumi:providers:kubernetes")
