@@ -21,10 +21,10 @@ from components.config.factory import (
     check_protection,
     check_unique_names,
 )
+from components.config.lines import LineConfig, check_lines
 from components.config.problems import Problems
 from components.config.types import Environment, StrictModel
 from components.identity.config import check_identity
-from components.lines.config import LineConfig, check_lines
 from components.security.config import SecurityConfig, check_security
 from components.security.secrets.config import check_secrets
 

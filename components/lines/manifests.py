@@ -13,6 +13,7 @@ from typing import Any
 
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig, TeamConfig
+from components.config.lines import FlowConfig, LineConfig
 from components.core import vocabulary as vocab
 from components.core.component import ComponentArgs, Protection
 from components.core.contracts import (
@@ -23,7 +24,6 @@ from components.core.contracts import (
 )
 from components.core.kube import Manifest
 from components.core.sizing import PROFILES, cpu, line_budget, memory
-from components.lines.config import FlowConfig, LineConfig
 
 EDIT_RULES: list[Manifest] = [
     # Explicit verbs and resources, never wildcards. Deliberately absent: secrets (delivered by External

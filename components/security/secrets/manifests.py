@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from components.config.factory import ClusterConfig
+from components.config.lines import LineConfig
 from components.core import vocabulary as vocab
-from components.lines.config import LineConfig
 from components.security.secrets.config import LineSecret, VaultConfig
 
 API_VERSION = "external-secrets.io/v1"
