@@ -57,7 +57,8 @@ class IdentityArgs(ComponentArgs):
 class WorkloadIdentity(FactoryComponent[IdentityArgs]):
     """Creates, in the cloud the cluster federates with: an IAM role (AWS), or a service account and its
     workloadIdentityUser binding (GCP), or a managed identity and its federated credential (Azure). Cloud
-    resources use the provider the parent's `providers` carry for that cloud."""
+    resources use the provider the parent's `providers` carry for that cloud. They are stateful: running
+    workloads hold credentials of the identity, so where the stack protects state they are kept."""
 
     binding: IdentityBinding
 
@@ -88,7 +89,7 @@ class WorkloadIdentity(FactoryComponent[IdentityArgs]):
                 assume_role_policy=json.dumps(trust.irsa_trust_policy(aws_identity, args.subject), sort_keys=True),
                 max_session_duration=3600,
                 tags=args.tags(),
-                opts=self.child_opts(),
+                opts=self.child_opts(stateful=True),
             ),
         )
         # IAM role ARNs are deterministic: known at preview time, so the annotation never waits on the cloud
@@ -105,7 +106,7 @@ class WorkloadIdentity(FactoryComponent[IdentityArgs]):
                 account_id=account_id,
                 project=gcp_identity.project,
                 display_name=self._description(),
-                opts=self.child_opts(),
+                opts=self.child_opts(stateful=True),
             ),
         )
         self.own(
@@ -115,7 +116,7 @@ class WorkloadIdentity(FactoryComponent[IdentityArgs]):
                 service_account_id=account.name,
                 role="roles/iam.workloadIdentityUser",
                 member=trust.gcp_member(gcp_identity, args.namespace, args.service_account),
-                opts=self.child_opts(),
+                opts=self.child_opts(stateful=True),
             ),
         )
         email = f"{account_id}@{gcp_identity.project}.iam.gserviceaccount.com"
@@ -131,7 +132,7 @@ class WorkloadIdentity(FactoryComponent[IdentityArgs]):
                 resource_group_name=azure.resource_group,
                 location=azure.location,
                 tags=args.tags(),
-                opts=self.child_opts(),
+                opts=self.child_opts(stateful=True),
             ),
         )
         self.own(
@@ -144,7 +145,7 @@ class WorkloadIdentity(FactoryComponent[IdentityArgs]):
                 issuer=azure.oidc_issuer,
                 subject=args.subject,
                 audiences=[trust.AZURE_AUDIENCE],
-                opts=self.child_opts(),
+                opts=self.child_opts(stateful=True),
             ),
         )
         return IdentityBinding(

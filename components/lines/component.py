@@ -13,12 +13,15 @@ from components.lines.manifests import LineArgs
 
 
 class ProductionLine(FactoryComponent[LineArgs]):
-    """Creates on the line's cluster: the namespace `line-<name>` (Pod Security restricted; stateful — it
-    holds the line's volumes — so protected where the stack protects state), a ResourceQuota and LimitRange,
+    """Creates on the line's cluster: the namespace `line-<name>` (Pod Security restricted), a ResourceQuota and LimitRange,
     default-deny NetworkPolicies plus DNS, the scrape path and both sides of each declared conduit, the
     `line-editor` Role and its binding to the team's groups, the `line-workload` ServiceAccount and, when the
     cluster federates with a cloud, the WorkloadIdentity that trusts exactly that account. Other
-    capabilities put their per-line objects into the line through `handle`."""
+    capabilities put their per-line objects into the line through `handle`.
+
+    The whole line is stateful: the namespace holds the line's volumes, and removing only its guard rails
+    (NetworkPolicies, quota, RBAC, identity) would leave its workloads running unisolated. Where the stack
+    protects state, every one of its resources is protected and retained."""
 
     namespace: pulumi.CustomResource
     service_account: pulumi.CustomResource
@@ -29,13 +32,15 @@ class ProductionLine(FactoryComponent[LineArgs]):
         super().__init__(name, args, opts)
         self.namespace = self._object("namespace", build.namespace(args), self.child_opts(stateful=True))
         # everything else lives in the namespace: wait for it so a first `up` never races the API server
-        inside = self.child_opts(depends_on=[self.namespace])
+        inside = self.child_opts(depends_on=[self.namespace], stateful=True)
         self._object("quota", build.resource_quota(args), inside)
         self._object("limits", build.limit_range(args), inside)
         for policy in build.network_policies(args):
             self._object(f"netpol-{policy['metadata']['name']}", policy, inside)
         role = self._object("editor", build.editor_role(args), inside)
-        self._object("editors", build.editor_binding(args), self.child_opts(depends_on=[self.namespace, role]))
+        self._object(
+            "editors", build.editor_binding(args), self.child_opts(depends_on=[self.namespace, role], stateful=True)
+        )
         self.identity = self._identity() if args.cluster.workload_identity is not None else None
         binding = self.identity.binding if self.identity else IdentityBinding({}, {})
         self.service_account = self._object(
@@ -58,4 +63,5 @@ class ProductionLine(FactoryComponent[LineArgs]):
             owner=args.line.name,
             owner_kind="line",
         )
-        return self.own("identity", WorkloadIdentity(self.child_name("identity"), identity_args, self.child_opts()))
+        identity = WorkloadIdentity(self.child_name("identity"), identity_args, self.child_opts(stateful=True))
+        return self.own("identity", identity)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from offline.harness import SECRET_SIG, Recording
-from tests.support.factories import mutate, pulumi_config, valid_raw
-from tests.support.runs import Runs, one
+from tests.support.factories import mutate, pulumi_config, secure_raw, valid_raw
+from tests.support.runs import Runs, named, one
 
 NS = "kubernetes:core/v1:Namespace"
 
@@ -56,21 +56,31 @@ def test_every_kubernetes_object_uses_its_clusters_provider(recording: Recording
         assert providers[r.provider_urn] == f"testwerk-{cluster_of[owner]}", r.name
 
 
-def test_line_namespaces_are_protected_in_production_and_nothing_else_is(recording: Recording) -> None:
-    protected = {r.name for r in recording.resources if r.protect}
+def _line_resources(recording: Recording) -> set[str]:
+    lines = {r.urn for r in recording.of_type("factory:index:ProductionLine")}
+    inside = {r.urn for r in recording.resources if r.parent in lines}
+    return {r.name for r in recording.resources if r.parent in lines | inside and r.custom}
+
+
+def test_every_resource_of_a_line_is_protected_in_production_and_nothing_else_is(recording: Recording) -> None:
+    protected = {r.name for r in recording.resources if r.protect and r.custom}
     retained = {r.name for r in recording.resources if r.retain_on_delete}
-    assert protected == retained == {"testwerk-press-namespace", "testwerk-weld-namespace", "testwerk-mes-namespace"}
+    assert protected == retained == _line_resources(recording)
+    assert {"testwerk-press-namespace", "testwerk-press-netpol-default-deny", "testwerk-press-editors"} <= protected
+
+
+def test_a_removed_line_cannot_lose_its_guard_rails_before_its_namespace(runs: Runs) -> None:
+    """Deleting a line's NetworkPolicies first would leave its workloads unisolated: they are protected too."""
+    recording = runs.main(secure_raw())
+    for name in ("testwerk-mes-netpol-default-deny", "testwerk-mes-quota", "testwerk-mes-identity-role"):
+        assert named(recording, name).protect, name
 
 
 def test_a_disposable_stack_protects_nothing_and_can_opt_in(runs: Runs) -> None:
     staging = runs.main(mutate(valid_raw(), "environment", "staging"))
     assert not [r.name for r in staging.resources if r.protect or r.retain_on_delete]
-    opted = mutate(mutate(valid_raw(), "environment", "staging"), "protection", {"stateful": True})
-    assert {r.name for r in runs.main(opted).resources if r.protect} == {
-        "testwerk-press-namespace",
-        "testwerk-weld-namespace",
-        "testwerk-mes-namespace",
-    }
+    opted = runs.main(mutate(mutate(valid_raw(), "environment", "staging"), "protection", {"stateful": True}))
+    assert {r.name for r in opted.resources if r.protect and r.custom} == _line_resources(opted)
 
 
 def test_stack_outputs_name_namespaces_and_no_secrets(recording: Recording) -> None:
