@@ -13,8 +13,8 @@ from components.lines.manifests import LineArgs
 
 
 class ProductionLine(FactoryComponent[LineArgs]):
-    """Creates on the line's cluster: the namespace `line-<name>` (Pod Security restricted), a ResourceQuota and LimitRange,
-    default-deny NetworkPolicies plus DNS, the scrape path and both sides of each declared conduit, the
+    """Creates on the line's cluster: the namespace `line-<name>` (Pod Security restricted), a ResourceQuota
+    and LimitRange, default-deny NetworkPolicies plus DNS, the scrape path and both sides of each declared conduit, the
     `line-editor` Role and its binding to the team's groups, the `line-workload` ServiceAccount and, when the
     cluster federates with a cloud, the WorkloadIdentity that trusts exactly that account. Other
     capabilities put their per-line objects into the line through `handle`.

@@ -1,5 +1,7 @@
-"""Every reference stack's URNs equal the committed snapshot: an accidental rename or re-parent — which the
-engine would carry out by deleting and re-creating production objects — fails here with the list of URNs."""
+"""Every reference stack's URNs, and what each resource is called where it lives, equal the committed
+snapshot: an accidental rename or re-parent of a Pulumi resource, or a rename of the object on the cluster
+or in the cloud — which the engine would carry out by deleting and re-creating production objects — fails
+here with the list of changes."""
 
 from __future__ import annotations
 
@@ -37,14 +39,14 @@ OLD = "urn:pulumi:test::factory-floor::kubernetes:core/v1:ConfigMap::config"
 
 
 def test_a_reparent_without_an_alias_is_a_replacement() -> None:
-    changes = urns.compare([OLD], _moved(alias=False))
+    changes = urns.compare({OLD: "ConfigMap config"}, _moved(alias=False))
     assert changes.replaced == [OLD] and changes.moved == []
     assert "would be DELETED" in changes.report("test")
 
 
 def test_a_reparent_with_an_alias_is_a_move() -> None:
     recording = _moved(alias=True)
-    changes = urns.compare([OLD], recording)
+    changes = urns.compare({OLD: "ConfigMap config"}, recording)
     assert changes.replaced == [] and changes.moved == [OLD]
     assert any(r.urn.endswith("test:index:Group$kubernetes:core/v1:ConfigMap::config") for r in recording.resources)
 
@@ -63,3 +65,23 @@ def test_moving_a_component_moves_its_children_with_it() -> None:
     changes = urns.compare(urns.urns(before), after)
     assert changes.replaced == []
     assert sorted(changes.moved) == sorted(r.urn for r in before.resources if r.type != "pulumi:providers:kubernetes")
+
+
+def test_a_rename_on_the_cluster_under_the_same_urn_is_a_replacement() -> None:
+    def program(metadata_name: str) -> None:
+        provider = k8s.Provider("p", kubeconfig="offline")
+        k8s.core.v1.ConfigMap(
+            "quota",
+            metadata={"name": metadata_name, "namespace": "line-press"},
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    before = harness.run(lambda: program("line-quota"), project="factory-floor", stack="test")
+    after = harness.run(lambda: program("press-quota"), project="factory-floor", stack="test")
+    changes = urns.compare(urns.urns(before), after)
+    assert changes.replaced == changes.added == []
+    assert changes.renamed == [
+        "urn:pulumi:test::factory-floor::kubernetes:core/v1:ConfigMap::quota: "
+        "ConfigMap line-press/line-quota -> ConfigMap line-press/press-quota"
+    ]
+    assert "RENAMED where it lives" in changes.report("test")
