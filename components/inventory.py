@@ -12,7 +12,17 @@ from components.core.contracts import SYSTEM_NAMESPACES
 from components.security.addons import ADDONS as SECURITY_ADDONS
 from components.security.gatekeeper.constraints import allowed_images
 
-CATALOGUE: dict[str, AddOn] = {addon.name: addon for addon in SECURITY_ADDONS}
+
+def _table(*addons: AddOn) -> dict[str, AddOn]:
+    names = [addon.name for addon in addons]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        # the name is the Helm release and the bundle's key: two add-ons under one name would be merged
+        raise ValueError(f"add-on names must be unique in the catalogue: {', '.join(twice)}")
+    return {addon.name: addon for addon in addons}
+
+
+CATALOGUE: dict[str, AddOn] = _table(*SECURITY_ADDONS)
 
 
 def exempt_namespaces() -> dict[str, str]:

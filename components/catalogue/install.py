@@ -133,6 +133,10 @@ def install(
             objects.append(owner.own(key, kube_resource(owner.child_name(key), manifest, after_namespace)))
     installed = Installed(release, objects)
     for brought in release.brought:
+        if brought.after is not None and brought.after not in installed.brought:
+            raise ValueError(
+                f"add-on {addon.name}: {brought.key} waits for {brought.after}, which it does not bring before it"
+            )
         after: Sequence[pulumi.Resource] = [installed.brought[brought.after]] if brought.after else objects
         key = f"{addon.name}-{brought.key}"
         installed.brought[brought.key] = owner.own(

@@ -20,7 +20,7 @@ from components.config.types import PROJECT
 T = TypeVar("T")
 REFERENCE = "docs/configuration.md"
 MAX_SHOWN = 40  # problems printed; the rest are counted (fix the first ones, the rest often follow)
-MAX_HINTED = 40  # "did you mean" suggestions computed: each scans every known name
+MAX_HINTED = 40  # "did you mean" suggestions for references: each scans every name the file defines
 MAX_LISTED = 12  # names listed after "defined:"
 MAX_ALSO = 3  # other places of a merged problem named in its message
 
@@ -149,15 +149,11 @@ class Problems:
     def extend(self, problems: Iterable[Problem]) -> None:
         self._found.update(dict.fromkeys(problems))
 
-    def _hint(self, value: str, known: Sequence[str], cutoff: float = 0.6) -> str:
-        # bounded: a file with thousands of dangling names must not take minutes to judge
-        if self._hinted >= MAX_HINTED:
-            return ""
-        self._hinted += 1
-        return did_you_mean(value, known, cutoff)
-
     def unknown(self, loc: Sequence[str | int], kind: str, value: str, known: Sequence[str]) -> None:
-        hint = self._hint(value, known).removesuffix("? ")
+        # bounded: a file with thousands of dangling names must not take minutes to judge (keys and choices
+        # below are short lists and always get their hint)
+        hint = did_you_mean(value, known).removesuffix("? ") if self._hinted < MAX_HINTED else ""
+        self._hinted += 1
         suggestion = f" ({hint}?)" if hint else ""
         self.add(loc, f"unknown {kind} '{value}'{suggestion}; defined: {_listed(known)}")
 
@@ -176,7 +172,7 @@ class Problems:
                 seen[name] = i
 
     def unknown_key(self, loc: Sequence[str | int], key: str, allowed: Sequence[str]) -> None:
-        hint = self._hint(key, allowed, cutoff=0.5)
+        hint = did_you_mean(key, allowed, cutoff=0.5)
         self.add(loc, f"unknown key '{key}'; {hint}allowed keys: {', '.join(allowed)}")
 
     def validation(self, error: ValidationError, model: type[BaseModel] | None, prefix: Sequence[str | int]) -> None:
@@ -187,7 +183,7 @@ class Problems:
                 self.unknown_key(loc, str(item["loc"][-1]), allowed_keys(model, item["loc"][:-1]))
             else:
                 literal = item["type"] == "literal_error" and isinstance(item.get("input"), str)
-                hint = self._hint(str(item["input"]), _choices(item)) if literal else ""
+                hint = did_you_mean(str(item["input"]), _choices(item)) if literal else ""
                 self.add(loc, describe(item, allowed_keys(model, item["loc"])) + (f"; {hint.strip()}" if hint else ""))
 
     def raise_if_any(self, order: Sequence[str] = ()) -> None:

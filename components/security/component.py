@@ -63,7 +63,7 @@ class SecurityBaseline(FactoryComponent[SecurityArgs]):
         eso = self.addons.get(external_secrets.ADDON.name)
         if eso is None:
             return  # no Vault: the config check refuses line secrets without one
-        store = eso.brought["vault-store"]
+        store = eso.brought[external_secrets.STORE_KEY]
         lines = {line.name: line for line in self.args.config.lines_on(self.args.cluster.name)}
         for handle in self.args.lines:
             for secret in lines[handle.name].secrets:

@@ -104,3 +104,11 @@ def test_every_brought_resource_names_the_crd_of_its_own_group_and_waits_for_wha
             [definer] = [b for a, b in brought if a is addon and b.key == resource.after]
             if definer.manifest["kind"] == "ConstraintTemplate":
                 assert definer.manifest["spec"]["crd"]["spec"]["names"]["kind"] == resource.manifest["kind"]
+
+
+def test_two_add_ons_under_one_name_are_refused() -> None:
+    from components.inventory import _table  # noqa: PLC0415 - the table builder is what this test is about
+
+    falco = CATALOGUE["falco"]
+    with pytest.raises(ValueError, match="add-on names must be unique in the catalogue: falco"):
+        _table(falco, CATALOGUE["gatekeeper"], falco)

@@ -196,3 +196,15 @@ def test_the_bundle_keys_add_ons_by_name_even_in_one_namespace(
     assert (
         found.footprint.per_addon["node-agent"].cpu_requests == found.footprint.per_addon["backup-agent"].cpu_requests
     )
+
+
+def test_a_brought_resource_waiting_for_one_brought_later_is_refused() -> None:
+    backwards = replace(
+        CHART_ADDON,
+        brings=lambda _ctx: [
+            BroughtResource("schedule", SCHEDULE, "schedules.example.io", after="store"),
+            BroughtResource("store", STORE, "stores.example.io"),
+        ],
+    )
+    with pytest.raises(ValueError, match="schedule waits for store, which it does not bring before it"):
+        run_host(secure_raw("aws"), (backwards,))

@@ -9,6 +9,7 @@ from components.security.secrets.manifests import NAMESPACE, cluster_secret_stor
 
 VERSION = "2.0.0"
 STORE_CRD = "clustersecretstores.external-secrets.io"
+STORE_KEY = "vault-store"  # the brought resource per-line ExternalSecrets wait for
 IMAGE = "ghcr.io/external-secrets/external-secrets"
 
 
@@ -41,7 +42,7 @@ def brings(ctx: ClusterContext) -> list[BroughtResource]:
     vault = ctx.factory.security.vault
     assert vault is not None, "external-secrets is enabled only with security.vault"
     store = cluster_secret_store(vault, ctx.cluster, ctx.factory.factory.name)
-    return [BroughtResource("vault-store", store, STORE_CRD)]
+    return [BroughtResource(STORE_KEY, store, STORE_CRD)]
 
 
 ADDON = AddOn(
