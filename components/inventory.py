@@ -8,7 +8,7 @@ from typing import Any
 
 from components.catalogue.model import AddOn
 from components.config.document import FactoryConfig
-from components.core.contracts import SYSTEM_NAMESPACES
+from components.core.contracts import SYSTEM_NAMESPACES, cluster_identifier
 from components.security.addons import ADDONS as SECURITY_ADDONS
 from components.security.gatekeeper.constraints import allowed_images
 
@@ -40,8 +40,10 @@ def platform_namespaces() -> tuple[str, ...]:
 
 def pack_settings(config: FactoryConfig) -> dict[str, Any]:
     """The pack settings of this stack (`--policy-pack-config`, via factory_policies.settings.pack_config)."""
+    factory = config.factory.name
     return {
         "environment": config.environment,
         "exemptNamespaces": list(platform_namespaces()),
         "allowedRegistries": sorted(set(allowed_images(config))),
+        "kubernetesVersions": {cluster_identifier(factory, c.name): c.kubernetes_version for c in config.clusters},
     }

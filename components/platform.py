@@ -13,7 +13,7 @@ from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.config.stack_inputs import StackInputs
 from components.core.component import ComponentArgs, FactoryComponent, Protection
-from components.core.contracts import LINE_WORKLOAD_SERVICE_ACCOUNT
+from components.core.contracts import LINE_WORKLOAD_SERVICE_ACCOUNT, cluster_identifier
 from components.identity.component import cloud_provider
 from components.inventory import platform_namespaces
 from components.lines.component import ProductionLine
@@ -50,7 +50,7 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
                 context=cluster.kubeconfig.context,
                 # a stable identity: rotating the kubeconfig's credentials updates the provider instead of
                 # replacing it (which would replace every object on the cluster)
-                cluster_identifier=f"{factory}/{cluster.name}",
+                cluster_identifier=cluster_identifier(factory, cluster.name),
                 # set explicitly so PULUMI_K8S_* variables on an operator's laptop cannot change behaviour;
                 # a plant cluster that is briefly offline must never be dropped from state
                 enable_server_side_apply=True,

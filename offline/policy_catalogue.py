@@ -160,10 +160,32 @@ def _detail(policy: Any) -> list[str]:
     ]
 
 
+def _pod_security_minors() -> list[str]:
+    """Which Kubernetes minors each Pod Security control applies to, from the pack's own tables (pss.py)."""
+    pss = importlib.import_module("factory_policies.pss")
+    lines = [
+        "",
+        "## Pod Security controls by Kubernetes minor",
+        "",
+        "`pod-security-baseline` and `pod-security-restricted` judge a workload at the minor of the cluster it goes "
+        "to (its provider's `clusterIdentifier` in the pack config `kubernetesVersions`, which `make plan` writes), "
+        "as Pod Security Admission does; a workload whose cluster's minor is unknown is judged at the strictest "
+        "reading of every supported minor. Containers, initContainers and ephemeralContainers are all judged.",
+        "",
+        "| upstream check | level | minors | what changes |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {check} | {level} | {minors} | {changes} |" for check, level, minors, changes in pss.controls_by_minor()
+    ]
+    return lines
+
+
 def render() -> str:
     settings = _settings()
     policies = list(load_policies(PROJECT_DIR / "policy"))
     lines = [HEADER, *_summary(policies), "", *_config_section(policies, settings), *_by_framework(policies)]
+    lines += _pod_security_minors()
     lines += ["", "## Policy details"]
     for policy in policies:
         lines += _detail(policy)

@@ -15,6 +15,13 @@ MONITORING_NAMESPACE = "monitoring"
 # The service account a line's workloads run as; its cloud identity trusts exactly this account.
 LINE_WORKLOAD_SERVICE_ACCOUNT = "line-workload"
 
+
+def cluster_identifier(factory: str, cluster: str) -> str:
+    """A cluster's stable identity: its provider's `clusterIdentifier`, and the key the policy pack finds
+    the cluster's Kubernetes minor under (`kubernetesVersions`)."""
+    return f"{factory}/{cluster}"
+
+
 # Kubernetes' own namespaces: never a line, never judged by our admission policies.
 SYSTEM_NAMESPACES: dict[str, str] = {
     "kube-system": "Kubernetes' own add-ons (CNI, CoreDNS, kube-proxy, CSI node plugins) need host access.",

@@ -1,11 +1,12 @@
-"""Pod Security Standards on every workload kind, before admission ever sees it.
+"""Pod Security Standards on every workload kind, before admission ever sees it, at the cluster's minor.
 
 PSA labels on the namespace (namespaces.py) make the API server refuse a bad pod at runtime; these policies
-refuse the program that would create it at preview time, with the exact field to change. Two policies,
-as the standard has two levels: `baseline` (no host access, no privilege) and the `restricted` additions
-(non-root, no escalation, seccomp, dropped capabilities, safe volume types). Both apply to containers,
-initContainers and ephemeralContainers. Workloads in exempt namespaces (settings.EXEMPT_NAMESPACES) are
-not judged: their namespaces carry a documented, weaker PSA level instead.
+refuse the program that would create it at preview time, with the exact field to change. Two policies, as
+the standard has two levels: `baseline` (no host access, no privilege) and the `restricted` additions (non-
+root, no escalation, seccomp, dropped capabilities, safe volume types). Every control means what Pod
+Security Admission means at the minor of the cluster the workload goes to (pss.py holds the per-minor
+tables); containers, initContainers and ephemeralContainers are all judged. Workloads in exempt namespaces
+(settings.EXEMPT_NAMESPACES) are not judged: their namespaces carry a documented, weaker PSA level instead.
 """
 
 from __future__ import annotations
@@ -15,57 +16,33 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
+from factory_policies import pss
 from factory_policies.controls import CIS_KUBERNETES, IEC_62443, PSS, dig, items, mapping, number
 from factory_policies.kit import resource_policy
-from factory_policies.workloads import WORKLOAD_TYPES, PodSpec, containers, exempt_namespace, pod_spec
+from factory_policies.pss import Minor
+from factory_policies.workloads import WORKLOAD_TYPES, PodSpec, containers, exempt_namespace, pod_metadata, pod_spec
 
-# Capabilities the baseline level tolerates being added (PSS "Capabilities" control).
-BASELINE_CAPABILITIES = frozenset(
-    {
-        "AUDIT_WRITE",
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "FOWNER",
-        "FSETID",
-        "KILL",
-        "MKNOD",
-        "NET_BIND_SERVICE",
-        "SETFCAP",
-        "SETGID",
-        "SETPCAP",
-        "SETUID",
-        "SYS_CHROOT",
-    }
-)
-RESTRICTED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
-# Namespaced sysctls the baseline level allows (as of Kubernetes 1.32).
-SAFE_SYSCTLS = frozenset(
-    {
-        "kernel.shm_rmid_forced",
-        "net.ipv4.ip_local_port_range",
-        "net.ipv4.ip_local_reserved_ports",
-        "net.ipv4.ip_unprivileged_port_start",
-        "net.ipv4.ping_group_range",
-        "net.ipv4.tcp_syncookies",
-        "net.ipv4.tcp_keepalive_time",
-        "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl",
-        "net.ipv4.tcp_keepalive_probes",
-        "net.ipv4.tcp_rmem",
-        "net.ipv4.tcp_wmem",
-    }
-)
-SELINUX_TYPES = frozenset({"container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
-RESTRICTED_VOLUME_TYPES = frozenset(
-    {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
-)
-CONFINED_SECCOMP = frozenset({"RuntimeDefault", "Localhost"})
+
+def _contexts(pod: PodSpec) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(where, securityContext) for the pod and each container."""
+    yield f"{pod.path}.securityContext", mapping(pod.spec, "securityContext")
+    for container in containers(pod):
+        yield container.where("securityContext"), mapping(container.body, "securityContext")
+
+
+def _windows(pod: PodSpec) -> bool:
+    return dig(pod.spec, "os", "name") == "windows"
+
+
+def _user_namespace(pod: PodSpec) -> bool:
+    return dig(pod.spec, "hostUsers") is False
 
 
 # --- baseline ------------------------------------------------------------------------------------------
 
 
-def _host_namespaces(pod: PodSpec) -> Iterator[str]:
+def _host_access(pod: PodSpec) -> Iterator[str]:
+    """hostNamespaces, hostPathVolumes, hostPorts."""
     for field, shared in (("hostNetwork", "network"), ("hostPID", "process"), ("hostIPC", "IPC")):
         if dig(pod.spec, field) is True:
             yield f"{pod.path}.{field} is true: the pod shares the node's {shared} namespace"
@@ -79,48 +56,80 @@ def _host_namespaces(pod: PodSpec) -> Iterator[str]:
                 yield f"{container.where('ports')} binds hostPort {int(host_port)}"
 
 
-def _security_context_levels(pod: PodSpec) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(where, securityContext) for the pod and each container."""
-    yield f"{pod.path}.securityContext", mapping(pod.spec, "securityContext")
-    for container in containers(pod):
-        yield container.where("securityContext"), mapping(container.body, "securityContext")
-
-
-def _baseline_contexts(pod: PodSpec) -> Iterator[str]:
-    for where, context in _security_context_levels(pod):
+def _confinement(pod: PodSpec, minor: Minor) -> Iterator[str]:
+    """windowsHostProcess, seccompProfile_baseline, appArmorProfile (field), seLinuxOptions."""
+    for where, context in _contexts(pod):
         if dig(context, "windowsOptions", "hostProcess") is True:
             yield f"{where}.windowsOptions.hostProcess is true"
-        if dig(context, "seccompProfile", "type") == "Unconfined":
-            yield f"{where}.seccompProfile.type is Unconfined"
-        if dig(context, "appArmorProfile", "type") == "Unconfined":
-            yield f"{where}.appArmorProfile.type is Unconfined"
+        seccomp = dig(context, "seccompProfile", "type")
+        if seccomp is not None and seccomp not in pss.CONFINED_SECCOMP:
+            yield f"{where}.seccompProfile.type is {seccomp!r}: RuntimeDefault or Localhost only"
+        apparmor = dig(context, "appArmorProfile", "type")
+        if apparmor is not None and apparmor not in pss.APPARMOR_TYPES:
+            yield f"{where}.appArmorProfile.type is {apparmor!r}: RuntimeDefault or Localhost only"
         selinux = mapping(context, "seLinuxOptions")
-        if dig(selinux, "type") not in (None, "", *SELINUX_TYPES):
-            yield f"{where}.seLinuxOptions.type {dig(selinux, 'type')!r} is not a container type"
+        selinux_type = str(dig(selinux, "type") or "")
+        if not minor.allows(pss.SELINUX_TYPES, selinux_type):
+            yield f"{where}.seLinuxOptions.type {selinux_type!r} is not a container type at {minor}"
         if dig(selinux, "user") or dig(selinux, "role"):
             yield f"{where}.seLinuxOptions sets a custom SELinux user or role"
+
+
+def _apparmor_annotations(path: str, metadata: Mapping[str, Any]) -> Iterator[str]:
+    """appArmorProfile, legacy form: annotations on the pod (any container name), judged at every minor."""
+    annotations = mapping(metadata, "annotations")
+    for key in [str(k) for k in annotations if str(k).startswith(pss.APPARMOR_ANNOTATION)]:
+        value = str(dig(annotations, key) or "")
+        if value not in ("", "runtime/default") and not value.startswith("localhost/"):
+            yield f"{path}.annotations[{key}] is {value!r}: runtime/default or localhost/<profile> only"
+
+
+def _kernel(pod: PodSpec, minor: Minor) -> Iterator[str]:
+    """sysctls, procMount (relaxed by hostUsers: false from 1.35), privileged, capabilities_baseline."""
     for sysctl in items(pod.spec, "securityContext", "sysctls"):
-        if dig(sysctl, "name") not in SAFE_SYSCTLS:
-            yield f"{pod.path}.securityContext.sysctls sets unsafe sysctl {dig(sysctl, 'name')!r}"
-
-
-def _baseline_containers(pod: PodSpec) -> Iterator[str]:
+        name = str(dig(sysctl, "name"))
+        if not minor.allows(pss.SAFE_SYSCTLS, name):
+            yield f"{pod.path}.securityContext.sysctls sets {name!r}, not a safe sysctl at {minor}"
+    relaxed = _user_namespace(pod) and minor.relaxes(pss.USER_NAMESPACES_SINCE)
     for container in containers(pod):
         if container.get("securityContext", "privileged") is True:
             yield f"{container.where('securityContext.privileged')} is true"
         added = {str(c) for c in items(container.body, "securityContext", "capabilities", "add")}
-        if added - BASELINE_CAPABILITIES:
-            yield f"{container.where('securityContext.capabilities.add')} adds {sorted(added - BASELINE_CAPABILITIES)}"
+        if added - pss.BASELINE_CAPABILITIES:
+            forbidden = sorted(added - pss.BASELINE_CAPABILITIES)
+            yield f"{container.where('securityContext.capabilities.add')} adds {forbidden}"
         proc_mount = container.get("securityContext", "procMount")
-        if proc_mount not in (None, "Default"):
+        if proc_mount not in (None, "Default") and not relaxed:
             yield f"{container.where('securityContext.procMount')} is {proc_mount!r}, not Default"
+
+
+def _probe_hosts(pod: PodSpec, minor: Minor) -> Iterator[str]:
+    """hostProbesAndHostLifecycle (1.34): a probe or lifecycle handler may not reach out to another host."""
+    if not minor.restricts(pss.PROBE_HOST_SINCE):
+        return
+    handlers = [(probe, (probe,)) for probe in pss.PROBES] + [
+        (f"lifecycle.{hook}", ("lifecycle", hook)) for hook in pss.HANDLERS
+    ]
+    for container in containers(pod):
+        for label, path in handlers:
+            for action in ("httpGet", "tcpSocket"):
+                host = container.get(*path, action, "host")
+                if host:
+                    yield f"{container.where(label, action, 'host')} is {host!r}: probes stay on the pod"
 
 
 def _check_baseline(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     pod = pod_spec(args.resource_type, args.props)
     if pod is None:
         return
-    for message in (*_host_namespaces(pod), *_baseline_contexts(pod), *_baseline_containers(pod)):
+    minor = pss.cluster_minor(args)
+    for message in (
+        *_host_access(pod),
+        *_confinement(pod, minor),
+        *_apparmor_annotations(*pod_metadata(args.resource_type, args.props)),
+        *_kernel(pod, minor),
+        *_probe_hosts(pod, minor),
+    ):
         report_violation(message, None)
 
 
@@ -129,12 +138,16 @@ def _check_baseline(args: ResourceValidationArgs, report_violation: ReportViolat
 
 def _volumes(pod: PodSpec) -> Iterator[str]:
     for volume in items(pod.spec, "volumes"):
-        forbidden = sorted({key for key in volume if key != "name"} - RESTRICTED_VOLUME_TYPES)
+        forbidden = sorted({key for key in volume if key != "name"} - pss.RESTRICTED_VOLUMES)
         if forbidden:
             yield f"{pod.path}.volumes({dig(volume, 'name')}) uses volume type {forbidden}"
 
 
-def _users(pod: PodSpec) -> Iterator[str]:
+def _users(pod: PodSpec, minor: Minor) -> Iterator[str]:
+    """runAsNonRoot and runAsUser; from 1.35 a pod in its own user namespace (hostUsers: false) may run as
+    root inside it, since that root maps to an unprivileged user on the node."""
+    if _user_namespace(pod) and minor.relaxes(pss.USER_NAMESPACES_SINCE):
+        return
     pod_non_root = dig(pod.spec, "securityContext", "runAsNonRoot")
     if pod_non_root is False:
         yield f"{pod.path}.securityContext.runAsNonRoot is false"
@@ -148,37 +161,50 @@ def _users(pod: PodSpec) -> Iterator[str]:
             yield f"{container.where('securityContext.runAsUser')} is 0 (root)"
 
 
-def _seccomp(pod: PodSpec) -> Iterator[str]:
+def _linux_hardening(pod: PodSpec) -> Iterator[str]:
+    """seccompProfile_restricted, allowPrivilegeEscalation, capabilities_restricted: not for Windows pods."""
+    if _windows(pod):
+        return
     pod_profile = dig(pod.spec, "securityContext", "seccompProfile", "type")
     for container in containers(pod):
         profile = container.get("securityContext", "seccompProfile", "type")
         effective = profile if profile is not None else pod_profile
-        if effective not in CONFINED_SECCOMP:
-            yield (
-                f"{container.where('securityContext.seccompProfile.type')} must be RuntimeDefault or Localhost "
-                f"(here or at pod level), got {effective!r}"
-            )
-
-
-def _restricted_containers(pod: PodSpec) -> Iterator[str]:
-    for container in containers(pod):
+        if effective not in pss.CONFINED_SECCOMP:
+            where = container.where("securityContext.seccompProfile.type")
+            yield f"{where} must be RuntimeDefault or Localhost (here or at pod level), got {effective!r}"
         if container.get("securityContext", "allowPrivilegeEscalation") is not False:
             yield f"{container.where('securityContext.allowPrivilegeEscalation')} must be false"
         capabilities = container.get("securityContext", "capabilities")
-        dropped = {str(c) for c in items(capabilities, "drop")}
-        if "ALL" not in dropped:
+        if "ALL" not in {str(c) for c in items(capabilities, "drop")}:
             yield f"{container.where('securityContext.capabilities.drop')} must contain ALL"
         added = {str(c) for c in items(capabilities, "add")}
-        if added - RESTRICTED_CAPABILITIES:
+        if added - pss.RESTRICTED_CAPABILITIES:
             where = container.where("securityContext.capabilities.add")
             yield f"{where} may only add NET_BIND_SERVICE, adds {sorted(added)}"
+
+
+def _proc_mount_restricted(pod: PodSpec, minor: Minor) -> Iterator[str]:
+    """procMount_restricted (1.35): Default even in a user namespace, where baseline allows more. Before 1.35
+    restricted uses baseline's rule, which the baseline policy reports."""
+    if not (minor.relaxes(pss.USER_NAMESPACES_SINCE) and _user_namespace(pod)):
+        return
+    for container in containers(pod):
+        proc_mount = container.get("securityContext", "procMount")
+        if proc_mount not in (None, "Default"):
+            yield f"{container.where('securityContext.procMount')} is {proc_mount!r}, not Default"
 
 
 def _check_restricted(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     pod = pod_spec(args.resource_type, args.props)
     if pod is None:
         return
-    for message in (*_volumes(pod), *_users(pod), *_seccomp(pod), *_restricted_containers(pod)):
+    minor = pss.cluster_minor(args)
+    for message in (
+        *_volumes(pod),
+        *_users(pod, minor),
+        *_linux_hardening(pod),
+        *_proc_mount_restricted(pod, minor),
+    ):
         report_violation(message, None)
 
 
@@ -186,16 +212,19 @@ _EXEMPTION = (
     " Workloads in an exempt namespace (config `exemptNamespaces`, each with a documented reason) are not "
     "judged; move the workload there only if it is a platform agent that truly needs host access."
 )
+_VERSIONS = ("kubernetesVersions", "kubernetesVersion")
 
 pod_security_baseline = resource_policy(
     name="pod-security-baseline",
     title="Workloads meet Pod Security 'baseline': no host access, no privilege",
     description=(
         "Every pod template (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, "
-        "CronJob, PodTemplate) and each of its containers, initContainers and ephemeralContainers: no "
-        "hostNetwork/hostPID/hostIPC, no hostPath volumes, no hostPort, not privileged, no HostProcess, only "
-        "baseline capabilities added, procMount Default, seccomp and AppArmor not Unconfined, container "
-        "SELinux types only, safe sysctls only."
+        "CronJob, PodTemplate) and each of its containers, initContainers and ephemeralContainers, at the "
+        "minor of the cluster it goes to: no hostNetwork/hostPID/hostIPC, no hostPath volumes, no hostPort, "
+        "not privileged, no HostProcess, only baseline capabilities added, procMount Default (any value in a "
+        "user namespace from 1.35), seccomp and AppArmor (field or legacy annotation) RuntimeDefault or "
+        "Localhost when set, container SELinux types only (container_engine_t from 1.31), safe sysctls only "
+        "(the list grows in 1.32 and 1.37), no host in probes or lifecycle handlers (from 1.34)."
     ),
     controls=(
         PSS("baseline"),
@@ -216,7 +245,7 @@ pod_security_baseline = resource_policy(
         "Remove hostNetwork/hostPID/hostIPC, hostPath volumes, hostPort, privileged and added capabilities "
         "from the pod template; use a Service or a CSI/persistent volume instead of host access." + _EXEMPTION
     ),
-    config=("exemptNamespaces",),
+    config=("exemptNamespaces", *_VERSIONS),
     exemption=exempt_namespace,
 )
 
@@ -224,11 +253,13 @@ pod_security_restricted = resource_policy(
     name="pod-security-restricted",
     title="Workloads meet Pod Security 'restricted'",
     description=(
-        "Every container, initContainer and ephemeralContainer of every workload kind runs as non-root "
-        "(runAsNonRoot true, runAsUser not 0), sets allowPrivilegeEscalation false, uses seccomp "
-        "RuntimeDefault or Localhost (pod or container level), drops ALL capabilities and adds at most "
-        "NET_BIND_SERVICE; pods use only configMap, csi, downwardAPI, emptyDir, ephemeral, "
-        "persistentVolumeClaim, projected and secret volumes."
+        "Every container, initContainer and ephemeralContainer of every workload kind, at the minor of the "
+        "cluster it goes to, runs as non-root (runAsNonRoot true, runAsUser not 0; not required in a user "
+        "namespace, hostUsers false, from 1.35), keeps procMount Default (also in a user namespace), and — "
+        "unless the pod is a Windows pod — sets allowPrivilegeEscalation false, uses seccomp RuntimeDefault or "
+        "Localhost (pod or container level), drops ALL capabilities and adds at most NET_BIND_SERVICE; pods use "
+        "only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected and "
+        "secret volumes."
     ),
     controls=(
         PSS("restricted"),
@@ -250,6 +281,6 @@ pod_security_restricted = resource_policy(
         "RuntimeDefault) and on every container (allowPrivilegeEscalation: false, capabilities.drop: [ALL]); "
         "replace other volume types by a persistentVolumeClaim, configMap, secret or emptyDir." + _EXEMPTION
     ),
-    config=("exemptNamespaces",),
+    config=("exemptNamespaces", *_VERSIONS),
     exemption=exempt_namespace,
 )

@@ -1,4 +1,9 @@
-"""Every production-line namespace is a zone with a default-deny NetworkPolicy in both directions."""
+"""Every namespace is a zone with a default-deny NetworkPolicy in both directions, unless it is an exempt
+system or platform namespace (one list, with reasons, shared with the Gatekeeper constraints).
+
+CIS 5.3.2 asks it of every namespace. Whether a namespace is a production line is said by a label its author
+controls, so the rule must not depend on it: a namespace made by a person, a template or a chart without the
+line label is judged like any other."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from factory_policies.controls import (
     metadata,
 )
 from factory_policies.kit import each, stack_policy
+from factory_policies.settings import setting
 
 
 def is_default_deny(props: Mapping[str, Any]) -> bool:
@@ -36,37 +42,47 @@ def _check(args: StackValidationArgs, report_violation: ReportViolation) -> None
         for r in args.resources
         if r.resource_type == K8S_NETWORK_POLICY and is_default_deny(r.props)
     }
-    lines = [
+    exempt = set(setting(args, "exemptNamespaces"))
+    zones = [
         r
         for r in args.resources
-        if r.resource_type == K8S_NAMESPACE and labels(r.props).get(vocab.COMPONENT) == vocab.LINE_COMPONENT
+        if r.resource_type == K8S_NAMESPACE and str(metadata(r.props).get("name")) not in exempt
     ]
 
     def judge(namespace: Any) -> list[str]:
         name = metadata(namespace.props).get("name")
         if name in denied:
             return []
+        kind = (
+            "production-line namespace"
+            if labels(namespace.props).get(vocab.COMPONENT) == vocab.LINE_COMPONENT
+            else "namespace"
+        )
         return [
-            f"production-line namespace '{name}' has no default-deny NetworkPolicy (empty podSelector, "
-            "policyTypes Ingress and Egress, no rules)"
+            f"{kind} '{name}' has no default-deny NetworkPolicy (empty podSelector, policyTypes Ingress and "
+            "Egress, no rules); only exempt system and platform namespaces may go without"
         ]
 
-    each(lines, judge, report_violation)
+    each(zones, judge, report_violation)
 
 
 line_default_deny = stack_policy(
     name="line-namespace-default-deny",
-    title="Production lines are default-deny zones",
+    title="Every namespace is a default-deny zone",
     description=(
-        "Each production-line namespace has a NetworkPolicy that selects every pod and denies all ingress "
-        "and egress; only explicitly declared conduits are opened on top of it."
+        "Each namespace that is not an exempt system or platform namespace (config `exemptNamespaces`) has a "
+        "NetworkPolicy that selects every pod and denies all ingress and egress; only explicitly declared "
+        "conduits are opened on top of it. Whether a namespace is a production line does not matter: that "
+        "label is under its author's control."
     ),
     controls=(IEC_62443("SR 5.1"), IEC_62443("SR 5.2"), CIS_KUBERNETES("5.3.2")),
     resource_types=(K8S_NAMESPACE, K8S_NETWORK_POLICY),
     check=_check,
     severity=Severity.HIGH,
     remediation=(
-        "Create a NetworkPolicy named default-deny in the line namespace with podSelector {} and policyTypes "
-        "[Ingress, Egress]; declare every needed conduit as a flow in the stack config."
+        "Create a NetworkPolicy named default-deny in the namespace with podSelector {} and policyTypes "
+        "[Ingress, Egress]; declare every needed conduit as a flow in the stack config. A platform namespace "
+        "that cannot be closed goes into `exemptNamespaces`, with its reason."
     ),
+    config=("exemptNamespaces",),
 )

@@ -67,9 +67,9 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "exemptNamespaces",
             _strings(
-                "Namespaces whose workloads are not judged by the Pod Security policies and whose namespace may "
-                "be labelled less than restricted. Replaces the default list; keep the system namespaces you "
-                "still need.",
+                "Namespaces not judged like a line: their workloads skip the Pod Security and registry policies, "
+                "they may be labelled less than restricted and need no default-deny NetworkPolicy. Replaces the "
+                "default list (system and platform namespaces, each with its reason); keep what you still need.",
                 list(EXEMPT_NAMESPACES),
             ),
         ),
@@ -110,6 +110,27 @@ SETTINGS: dict[str, Setting] = {
                 "Default: none — a production line is a zone and opens no door to the plant network itself.",
                 [],
             ),
+        ),
+        Setting(
+            "kubernetesVersions",
+            {
+                "type": "object",
+                "additionalProperties": {"type": "string", "pattern": "^1\\.[0-9]+$"},
+                "default": {},
+                "description": "Kubernetes minor of each cluster, keyed by its provider's clusterIdentifier "
+                "('<factory>/<cluster>': '1.32'); the Pod Security policies judge a workload at its cluster's "
+                "minor, as Pod Security Admission does. `make plan` writes it for every cluster of the stack.",
+            },
+        ),
+        Setting(
+            "kubernetesVersion",
+            {
+                "type": "string",
+                "pattern": "^(1\\.[0-9]+)?$",
+                "default": "",
+                "description": "Minor used for a workload whose cluster is not in `kubernetesVersions`. Empty: "
+                "the strictest reading of every supported minor (1.29-1.37): every restriction, no relaxation.",
+            },
         ),
         Setting(
             "clusterAdminSubjects",

@@ -58,6 +58,12 @@ def pod_spec(resource_type: str, props: Mapping[str, Any]) -> PodSpec | None:
     return PodSpec(".".join(path), mapping(props, *path))
 
 
+def pod_metadata(resource_type: str, props: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    """(path, metadata) of the pods a workload creates (a Pod's own): where legacy AppArmor annotations live."""
+    path = (*POD_SPEC_PATHS.get(resource_type, ("spec",))[:-1], "metadata")
+    return ".".join(path), mapping(props, *path)
+
+
 def containers(pod: PodSpec, fields: tuple[str, ...] = CONTAINER_FIELDS) -> Iterator[Container]:
     for field in fields:
         for index, body in enumerate(items(pod.spec, field)):

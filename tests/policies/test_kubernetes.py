@@ -9,7 +9,7 @@ import pytest
 
 import factory_policies as fp
 from factory_policies.workloads import POD_SPEC_PATHS
-from tests.support.policy_cases.kubernetes import CRONJOB, DEPLOYMENT, NS, REGISTRIES, ROLE, workload
+from tests.support.policy_cases.kubernetes import CRONJOB, DEPLOYMENT, NETPOL, NS, REGISTRIES, ROLE, workload
 from tests.support.policy_cases.kubernetes_cluster import FALCO_NS
 from tests.support.policy_kit import Res, judge, secret
 
@@ -68,8 +68,29 @@ def test_exempt_system_namespace_may_be_privileged_via_config() -> None:
     assert judge(fp.namespace_pod_security, [FALCO_NS]) == [], "falco is in the default exempt list"
 
 
-def test_non_line_namespace_needs_no_default_deny() -> None:
-    assert judge(fp.line_default_deny, [Res(NS, {"metadata": {"name": "tools", "labels": {}}})]) == []
+def test_a_namespace_without_the_line_label_still_needs_default_deny() -> None:
+    """The attack: a namespace made by hand or by a chart, without the line label, to escape segmentation."""
+    tools = Res(NS, {"metadata": {"name": "tools", "labels": {}}})
+    assert judge(fp.line_default_deny, [tools]) == [
+        "namespace 'tools' has no default-deny NetworkPolicy (empty "
+        "podSelector, policyTypes Ingress and Egress, no rules); only exempt system and platform namespaces may go "
+        "without"
+    ]
+    closed = Res(
+        NETPOL,
+        {
+            "metadata": {"name": "default-deny", "namespace": "tools"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        },
+        name="tools-deny",
+    )
+    assert judge(fp.line_default_deny, [tools, closed]) == []
+
+
+def test_exempt_system_and_platform_namespaces_need_no_default_deny() -> None:
+    system = [Res(NS, {"metadata": {"name": name}}, name=name) for name in ("kube-system", "falco", "kube-bench")]
+    assert judge(fp.line_default_deny, system) == []
+    assert judge(fp.line_default_deny, system, {"exemptNamespaces": ["kube-system"]}), "the stack's own list rules"
 
 
 def test_exposed_services_allowed_in_configured_namespaces() -> None:

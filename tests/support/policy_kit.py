@@ -21,6 +21,7 @@ import pytest
 from pulumi.runtime import rpc
 from pulumi_policy import (
     PolicyCustomTimeouts,
+    PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
@@ -128,10 +129,17 @@ def judge(
     config: Mapping[str, Any] | None = None,
     stack_tags: Mapping[str, str] | None = None,
     found: list[str] | None = None,
+    *,
+    provider: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Violation messages, with props and dependencies exactly as the analyzer hands them to the policy
-    (collected into `found` when given, so they survive an exception the policy lets through)."""
+    (collected into `found` when given, so they survive an exception the policy lets through); `provider`
+    gives every resource a provider with these props (a Kubernetes provider's `clusterIdentifier`)."""
     found = [] if found is None else found
+    on = None
+    if provider is not None:
+        provider_props = unknown_checking_proxy(deserialize_properties(wire(dict(provider))))
+        on = PolicyProviderResource("pulumi:providers:kubernetes", provider_props, "urn:provider", "provider")
 
     def report(message: str, urn: str | None = None) -> None:
         found.append(message)
@@ -139,7 +147,7 @@ def judge(
     props = {r.name: unknown_checking_proxy(deserialize_properties(wire(dict(r.props)))) for r in fixture}
     if isinstance(policy, ResourceValidationPolicy):
         for r in fixture:
-            args = ResourceValidationArgs(r.type, props[r.name], r.urn, r.name, _options(r), None, config, stack_tags)
+            args = ResourceValidationArgs(r.type, props[r.name], r.urn, r.name, _options(r), on, config, stack_tags)
             policy.validate(args, report)
         return found
     built = {

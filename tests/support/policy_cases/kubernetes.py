@@ -110,7 +110,7 @@ BASELINE = Case(
             "unsafe-sysctl",
             f"{POD}.securityContext.sysctls",
             [{"name": "kernel.msgmax", "value": "1"}],
-            "unsafe sysctl",
+            "not a safe sysctl",
         ),
         Mutation("seccomp-unconfined", f"{INIT}.securityContext.seccompProfile", {"type": "Unconfined"}, "Unconfined"),
         Mutation("host-process", f"{POD}.securityContext.windowsOptions", {"hostProcess": True}, "hostProcess"),
