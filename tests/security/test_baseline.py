@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.security.gatekeeper.templates import TEMPLATES
 from offline.harness import Recording
 from tests.support.factories import MIRROR, secure_raw
 from tests.support.runs import Runs, named
@@ -25,13 +26,13 @@ def test_constraints_depend_on_templates_and_templates_on_the_chart(recording: R
         for r in recording.of_type("kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate")
         if r.name.startswith("testwerk-edge-")
     }
-    assert len(templates) == 7 and all(chart.urn in t.dependencies for t in templates.values())
+    assert len(templates) == len(TEMPLATES) and all(chart.urn in t.dependencies for t in templates.values())
     constraints = [
         r
         for r in recording.resources
         if r.type.startswith("kubernetes:constraints.gatekeeper.sh/") and r.name.startswith("testwerk-edge-")
     ]
-    assert len(constraints) == 7
+    assert len(constraints) == len(TEMPLATES)  # one constraint per template
     for constraint in constraints:
         kind = constraint.type.rsplit(":", 1)[1]
         assert templates[kind].urn in constraint.dependencies

@@ -41,7 +41,9 @@ def brings(ctx: ClusterContext) -> list[BroughtResource]:
         for t in templates.TEMPLATES.values()
     ]
     gatekeeper = ctx.factory.security.gatekeeper
-    specs = constraints.constraint_specs(constraints.allowed_images(ctx.factory), gatekeeper.required_labels)
+    specs = constraints.constraint_specs(
+        constraints.allowed_images(ctx.factory), gatekeeper.required_labels, ctx.cluster.profile
+    )
     found += [
         BroughtResource(
             f"constraint-{c.name}",

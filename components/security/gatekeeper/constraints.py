@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config.document import FactoryConfig
+from components.config.types import Profile
 from components.core import vocabulary as vocab
+from components.core.sizing import PROFILES, cpu, memory
 
 CONSTRAINT_API = "constraints.gatekeeper.sh/v1beta1"
 WORKLOAD_KINDS = [
@@ -31,8 +33,14 @@ class ConstraintSpec:
     kinds: list[dict[str, Any]]
 
 
-def constraint_specs(allowed_images: list[str], required_labels: list[str]) -> list[ConstraintSpec]:
+def constraint_specs(allowed_images: list[str], required_labels: list[str], profile: Profile) -> list[ConstraintSpec]:
+    """The constraints of one cluster: container maximums follow its sizing profile."""
     services = [{"apiGroups": [""], "kinds": ["Service"]}]
+    pods = [{"apiGroups": [""], "kinds": ["Pod"]}]
+    # the same maximums the line's LimitRange sets: Gatekeeper refuses at admission, with a message, what
+    # the LimitRange would refuse too, and the audit finds what was admitted before a maximum was lowered
+    sizing = PROFILES[profile].container
+    maximums = {"cpu": cpu(sizing.max_cpu_m), "memory": memory(sizing.max_memory_mi)}
     return [
         ConstraintSpec("K8sAllowedReposv2", "allowed-images", {"allowedImages": allowed_images}, WORKLOAD_KINDS),
         ConstraintSpec("K8sDisallowedTags", "pinned-images", {"tags": ["latest"]}, WORKLOAD_KINDS),
@@ -44,7 +52,9 @@ def constraint_specs(allowed_images: list[str], required_labels: list[str]) -> l
         ),
         # Pods only: the LimitRanger admission plugin fills a line's defaults before this webhook runs, so
         # the constraint catches what escapes a LimitRange instead of rejecting templates that rely on it
-        ConstraintSpec("K8sContainerLimits", "container-limits", {}, [{"apiGroups": [""], "kinds": ["Pod"]}]),
+        ConstraintSpec("K8sContainerLimits", "container-limits", maximums, pods),
+        # presence only: a request is at most its limit (API validation), which container-limits caps
+        ConstraintSpec("K8sContainerRequests", "container-requests", {}, pods),
         # templates of long-running workloads: the team hears about a missing probe at `apply`, not when a
         # ReplicaSet silently fails to create pods; Jobs need no probes
         ConstraintSpec(

@@ -18,6 +18,24 @@ TEMPLATE_API = "templates.gatekeeper.sh/v1"
 LIBS = ("lib_workloads",)
 
 _STRINGS = {"type": "array", "items": {"type": "string"}}
+# A Kubernetes quantity, as a string ("500m", "2Gi") or a number (cores, bytes) as the library's samples
+# write it. `x-kubernetes-int-or-string` keeps the schema structural for the CRD Gatekeeper generates (a
+# bare anyOf without a type is not); the anyOf spells the same for validators that ignore the extension.
+_QUANTITY = {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]}
+
+
+def _resource_maximums(cpu: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "cpu": {**_QUANTITY, "description": cpu},
+            "memory": {**_QUANTITY, "description": "The maximum memory (e.g. '2Gi'); without it only presence."},
+            "exemptImages": {
+                **_STRINGS,
+                "description": "Images not judged: exact, or a prefix when the entry ends with '*'.",
+            },
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -69,8 +87,13 @@ TEMPLATES: dict[str, Template] = {
         ),
         Template(
             "K8sContainerLimits",
-            "Every container declares CPU and memory requests and limits.",
-            {"type": "object", "properties": {}},
+            "Every container and init container declares CPU and memory limits, at most the given maximums.",
+            _resource_maximums("The maximum CPU limit (e.g. '2' or '500m'); '-1' or no value leaves CPU unjudged."),
+        ),
+        Template(
+            "K8sContainerRequests",
+            "Every container and init container declares CPU and memory requests, at most the given maximums.",
+            _resource_maximums("The maximum CPU request (e.g. '2' or '500m'); without it only presence."),
         ),
         Template(
             "K8sRequiredProbes",

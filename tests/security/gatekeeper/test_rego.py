@@ -15,11 +15,13 @@ import jsonschema
 import pytest
 import regopy
 
+from components.core.sizing import PROFILES, cpu, memory
 from components.security.gatekeeper import constraints, templates
-from tests.support.factories import mutate
+from tests.support.factories import DELETE, mutate
 
 
-def violations(kind: str, obj: dict[str, Any], parameters: dict[str, Any]) -> list[str]:
+def violations(kind: str, obj: dict[str, Any], parameters: dict[str, Any], operation: str | None = None) -> list[str]:
+    """The messages of one template; `operation` as the webhook sends it (CREATE, UPDATE), absent in audit."""
     template = templates.TEMPLATES[kind]
     manifest = templates.constraint_template(template, "testwerk")
     target = manifest["spec"]["targets"][0]
@@ -27,9 +29,10 @@ def violations(kind: str, obj: dict[str, Any], parameters: dict[str, Any]) -> li
     for i, lib in enumerate(target.get("libs", [])):
         interpreter.add_module(f"lib{i}", lib)
     interpreter.add_module("template", target["rego"])
-    interpreter.set_input_term(
-        json.dumps({"review": {"object": obj, "kind": {"kind": obj["kind"]}}, "parameters": parameters})
-    )
+    review: dict[str, Any] = {"object": obj, "kind": {"kind": obj["kind"]}}
+    if operation is not None:
+        review["operation"] = operation
+    interpreter.set_input_term(json.dumps({"review": review, "parameters": parameters}))
     package = template.name
     result = json.loads(str(interpreter.query(f"x = data.{package}.violation")))
     assert "errors" not in result, result
@@ -82,6 +85,7 @@ PROBES: dict[str, Any] = {
 LABELS: dict[str, Any] = {
     "labels": [{"key": "app.kubernetes.io/name"}, {"key": "factory-floor.io/line", "allowedRegex": "^[a-z-]+$"}]
 }
+MAXIMUMS: dict[str, Any] = {"cpu": "1", "memory": "2Gi"}
 
 
 def test_compliant_pod_passes_every_template() -> None:
@@ -90,7 +94,10 @@ def test_compliant_pod_passes_every_template() -> None:
     cases: list[tuple[str, dict[str, Any]]] = [
         ("K8sAllowedReposv2", ALLOWED),
         ("K8sDisallowedTags", TAGS),
+        ("K8sContainerLimits", MAXIMUMS),
         ("K8sContainerLimits", {}),
+        ("K8sContainerRequests", MAXIMUMS),
+        ("K8sContainerRequests", {}),
         ("K8sRequiredProbes", PROBES),
         ("K8sPSPHostNamespace", {}),
         ("K8sRequiredLabels", LABELS),
@@ -148,23 +155,231 @@ def test_disallowed_tags_honours_exempt_images() -> None:
     )
 
 
+RESOURCE_TEMPLATES = {"limits": "K8sContainerLimits", "requests": "K8sContainerRequests"}
+
+
+def sized(kind: str, name: str = "app", image: str | None = None, **values: Any) -> dict[str, Any]:
+    """A container whose resources.<kind> ("limits" or "requests") is exactly `values`; the other kind stays."""
+    c = container(name) if image is None else container(name, image)
+    c["resources"][kind] = values
+    return c
+
+
+def unsized(name: str = "app", image: str = "registry.plant.local/press/plc-gateway:1.4.2") -> dict[str, Any]:
+    return mutate(container(name, image), "resources", DELETE)
+
+
 @pytest.mark.parametrize(
-    ("path", "value", "expected"),
+    ("resource", "value", "maximum", "above"),
     [
-        ("resources.limits", {"cpu": "1"}, "has no limits.memory"),
-        ("resources.requests", {"memory": "1Gi"}, "has no requests.cpu"),
-        ("resources", {}, "has no limits.cpu"),
+        # CPU: cores as decimals, millicores; equal to the maximum is allowed
+        ("cpu", "1", "1", False),
+        ("cpu", "1000m", "1", False),
+        ("cpu", "1.0", "1", False),
+        ("cpu", ".5", "1", False),
+        ("cpu", "1001m", "1", True),
+        ("cpu", "1.5", "1", True),
+        ("cpu", "2", "1", True),
+        ("cpu", "0.3", "300m", False),  # exact, not 300.00000000000006
+        ("cpu", "0.301", "300m", True),
+        ("cpu", "300.5m", "300m", True),
+        # memory, binary suffixes
+        ("memory", "2Gi", "2Gi", False),
+        ("memory", "2048Mi", "2Gi", False),
+        ("memory", "2097152Ki", "2Gi", False),
+        ("memory", "1.5Gi", "2Gi", False),
+        ("memory", "2049Mi", "2Gi", True),
+        ("memory", "2097153Ki", "2Gi", True),
+        ("memory", "0.002Ti", "2Gi", True),
+        ("memory", "3Gi", "2Gi", True),
+        # memory, decimal suffixes, plain bytes and millibytes, compared with a binary maximum
+        ("memory", "2G", "2Gi", False),
+        ("memory", "2.5G", "2Gi", True),
+        ("memory", "2147483648", "2Gi", False),
+        ("memory", "2147483649", "2Gi", True),
+        ("memory", "2147483648000m", "2Gi", False),
+        ("memory", "2147483649000m", "2Gi", True),
+        ("memory", "2000000k", "2Gi", False),
+        ("memory", "0.001P", "2Gi", True),
+        # a decimal maximum, compared with binary values
+        ("memory", "2000M", "2G", False),
+        ("memory", "1907Mi", "2G", False),
+        ("memory", "1908Mi", "2G", True),
+        ("memory", "0.002T", "2G", False),
+        ("memory", "1Ei", "1E", True),
     ],
 )
-def test_container_limits(path: str, value: Any, expected: str) -> None:
-    obj = pod(containers=[mutate(container(), path, value)])
-    assert any(expected in v for v in violations("K8sContainerLimits", obj, {}))
+@pytest.mark.parametrize("kind", ["limits", "requests"])
+def test_container_resources_above_the_maximum(kind: str, resource: str, value: str, maximum: str, above: bool) -> None:
+    template, noun = RESOURCE_TEMPLATES[kind], kind[:-1]
+    other = {"cpu": "500m", "memory": "256Mi"}
+    parameters = {**MAXIMUMS, resource: maximum}
+    obj = pod(containers=[sized(kind, **{**other, resource: value})])
+    expected = [f"container <app> {resource} {noun} <{value}> is higher than the maximum allowed of <{maximum}>"]
+    assert violations(template, obj, parameters) == (expected if above else [])
 
 
-def test_container_limits_judge_init_containers() -> None:
-    init = container("init")
-    del init["resources"]
-    assert len(violations("K8sContainerLimits", pod(initContainers=[init]), {})) == 4
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_each_profile_caps_limits_at_its_container_maximum(profile: Any) -> None:
+    """The parameters we apply parse, and mean the LimitRange's maximum: equal passes, one unit more fails."""
+    spec = next(s for s in constraints.constraint_specs([], [], profile) if s.name == "container-limits")
+    sizing = PROFILES[profile].container
+    assert spec.parameters == {"cpu": cpu(sizing.max_cpu_m), "memory": memory(sizing.max_memory_mi)}
+    at_max = {"cpu": f"{sizing.max_cpu_m}m", "memory": f"{sizing.max_memory_mi}Mi"}
+    assert violations("K8sContainerLimits", pod(containers=[sized("limits", **at_max)]), spec.parameters) == []
+    above = {"cpu": f"{sizing.max_cpu_m + 1}m", "memory": f"{sizing.max_memory_mi + 1}Mi"}
+    found = violations("K8sContainerLimits", pod(containers=[sized("limits", **above)]), spec.parameters)
+    assert found == [
+        f"container <app> cpu limit <{above['cpu']}> is higher than the maximum allowed of <{spec.parameters['cpu']}>",
+        f"container <app> memory limit <{above['memory']}> is higher than the maximum allowed of "
+        f"<{spec.parameters['memory']}>",
+    ]
+
+
+@pytest.mark.parametrize("kind", ["limits", "requests"])
+def test_container_resources_must_be_present(kind: str) -> None:
+    template, noun = RESOURCE_TEMPLATES[kind], kind[:-1]
+
+    def found(c: dict[str, Any], parameters: dict[str, Any] = MAXIMUMS) -> list[str]:
+        return violations(template, pod(containers=[c]), parameters)
+
+    assert found(unsized()) == [f"container <app> has no resource {kind}"]
+    assert found(mutate(container(), f"resources.{kind}", DELETE)) == [f"container <app> has no resource {kind}"]
+    assert found(sized(kind)) == [f"container <app> has no cpu {noun}", f"container <app> has no memory {noun}"]
+    assert found(sized(kind, cpu="500m")) == [f"container <app> has no memory {noun}"]
+    assert found(sized(kind, memory="256Mi")) == [f"container <app> has no cpu {noun}"]
+    # without maximums only presence is judged: memory always, cpu for requests (limits: see below)
+    assert found(sized(kind, cpu="64", memory="64Gi"), {}) == []
+    assert found(sized(kind, cpu="500m"), {}) == [f"container <app> has no memory {noun}"]
+    # a workload's pod template is judged like a Pod
+    assert violations(template, deployment({"containers": [unsized()]}), MAXIMUMS) == [
+        f"container <app> has no resource {kind}"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["limits", "requests"])
+@pytest.mark.parametrize(
+    ("resource", "value"),
+    [
+        ("cpu", "1 core"),
+        ("cpu", "1e3"),
+        ("cpu", "1k"),
+        ("cpu", "-1"),
+        ("memory", "2 GB"),
+        ("memory", "2gi"),
+        ("memory", "1e9"),
+        ("memory", "Mi"),
+    ],
+)
+def test_unparsable_quantities_are_reported(kind: str, resource: str, value: str) -> None:
+    template, noun = RESOURCE_TEMPLATES[kind], kind[:-1]
+    obj = pod(containers=[sized(kind, **{"cpu": "500m", "memory": "256Mi", resource: value})])
+    assert violations(template, obj, MAXIMUMS) == [f"container <app> {resource} {noun} <{value}> could not be parsed"]
+
+
+def test_cpu_minus_one_or_no_cpu_parameter_leaves_cpu_limits_alone() -> None:
+    no_cpu = sized("limits", memory="256Mi")
+    bad_cpu = sized("limits", cpu="lots", memory="256Mi")
+    high_cpu = sized("limits", cpu="64", memory="256Mi")
+    for parameters in ({"cpu": "-1", "memory": "2Gi"}, {"cpu": -1, "memory": "2Gi"}, {"memory": "2Gi"}):
+        for c in (no_cpu, bad_cpu, high_cpu):
+            assert violations("K8sContainerLimits", pod(containers=[c]), parameters) == [], (parameters, c)
+    # memory is judged all the same: presence, parsing and the maximum
+    judged = [
+        (sized("limits"), "container <app> has no memory limit"),
+        (sized("limits", memory="lots"), "container <app> memory limit <lots> could not be parsed"),
+        (
+            sized("limits", memory="3Gi"),
+            "container <app> memory limit <3Gi> is higher than the maximum allowed of <2Gi>",
+        ),
+        (unsized(), "container <app> has no resource limits"),
+    ]
+    for c, message in judged:
+        assert violations("K8sContainerLimits", pod(containers=[c]), {"cpu": "-1", "memory": "2Gi"}) == [message]
+
+
+def test_cpu_minus_one_means_nothing_for_requests() -> None:
+    """No "-1" for requests: cpu presence stays required, and "-1" is no maximum (so none is applied)."""
+    parameters = {"cpu": "-1", "memory": "2Gi"}
+    assert violations("K8sContainerRequests", pod(containers=[sized("requests", memory="256Mi")]), parameters) == [
+        "container <app> has no cpu request"
+    ]
+    assert (
+        violations("K8sContainerRequests", pod(containers=[sized("requests", cpu="64", memory="256Mi")]), parameters)
+        == []
+    )
+
+
+def test_memory_parameter_absent_skips_only_the_memory_maximum() -> None:
+    assert (
+        violations("K8sContainerLimits", pod(containers=[sized("limits", cpu="1", memory="64Gi")]), {"cpu": "1"}) == []
+    )
+    assert violations("K8sContainerLimits", pod(containers=[sized("limits", cpu="1")]), {"cpu": "1"}) == [
+        "container <app> has no memory limit"
+    ]
+
+
+@pytest.mark.parametrize("template", ["K8sContainerLimits", "K8sContainerRequests"])
+def test_container_resources_honour_exempt_images(template: str) -> None:
+    image = "registry.plant.local/press/plc-gateway:1.4.2"
+    cases = [
+        (["registry.plant.local/press/plc-gateway:1.4.2"], True),  # exact
+        (["registry.plant.local/press/*"], True),  # prefix ending in '*'
+        (["registry.plant.local/*"], True),
+        (["registry.plant.local/press/plc-gateway:1.4.3"], False),  # exact entries are not prefixes
+        (["registry.plant.local/press/"], False),  # neither is an entry without '*'
+        (["registry.plant.local/hmi/*"], False),
+        ([], False),
+    ]
+    for exempt, skipped in cases:
+        parameters = {**MAXIMUMS, "exemptImages": exempt}
+        found = violations(template, pod(containers=[unsized(image=image)]), parameters)
+        assert (found == []) is skipped, (exempt, found)
+    # an exempt image exempts only its own container
+    parameters = {**MAXIMUMS, "exemptImages": ["registry.plant.local/tools/*"]}
+    obj = pod(containers=[unsized("tool", "registry.plant.local/tools/x:1"), unsized()])
+    assert len(violations(template, obj, parameters)) == 1
+
+
+@pytest.mark.parametrize("kind", ["limits", "requests"])
+def test_container_resources_judge_init_but_not_ephemeral_containers(kind: str) -> None:
+    template, noun = RESOURCE_TEMPLATES[kind], kind[:-1]
+    # the API refuses resources on ephemeral containers: asking for them would refuse every `kubectl debug`
+    debug = {"name": "debug", "image": "registry.plant.local/tools/debug:1"}
+    obj = pod(initContainers=[unsized("init")], ephemeralContainers=[debug])
+    assert violations(template, obj, MAXIMUMS) == [f"container <init> has no resource {kind}"]
+    obj = pod(initContainers=[sized(kind, "init", cpu="2", memory="256Mi")])
+    assert violations(template, obj, MAXIMUMS) == [
+        f"container <init> cpu {noun} <2> is higher than the maximum allowed of <1>"
+    ]
+    spec = {"containers": [container()], "initContainers": [unsized("init")], "ephemeralContainers": [debug]}
+    assert violations(template, cronjob(spec), MAXIMUMS) == [f"container <init> has no resource {kind}"]
+
+
+@pytest.mark.parametrize("kind", ["limits", "requests"])
+def test_container_resources_accept_numbers_as_parameters(kind: str) -> None:
+    """As in the library's samples: a number is cores for cpu and bytes for memory."""
+    template, noun = RESOURCE_TEMPLATES[kind], kind[:-1]
+    parameters = {"cpu": 1, "memory": 2 * 1024**3}
+    jsonschema.validate(parameters, templates.TEMPLATES[template].parameters)
+    assert violations(template, pod(containers=[sized(kind, cpu="1000m", memory="2Gi")]), parameters) == []
+    assert violations(template, pod(containers=[sized(kind, cpu="1001m", memory="2049Mi")]), parameters) == [
+        f"container <app> cpu {noun} <1001m> is higher than the maximum allowed of <1>",
+        f"container <app> memory {noun} <2049Mi> is higher than the maximum allowed of <2147483648>",
+    ]
+
+
+@pytest.mark.parametrize("template", ["K8sContainerLimits", "K8sContainerRequests"])
+def test_resource_schemas_take_quantities_as_strings_or_integers(template: str) -> None:
+    schema = templates.TEMPLATES[template].parameters
+    for good in ({}, {"cpu": "500m", "memory": "2Gi"}, {"cpu": 2, "memory": 1024}, {"exemptImages": ["a/b:*"]}):
+        jsonschema.validate(good, schema)
+    for bad in ({"cpu": True}, {"memory": ["2Gi"]}, {"cpu": 0.5}, {"exemptImages": "registry.plant.local/*"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+    # structural for the CRD Gatekeeper generates: a quantity is int-or-string, not an untyped anyOf
+    for field in ("cpu", "memory"):
+        assert schema["properties"][field]["x-kubernetes-int-or-string"] is True
 
 
 def test_required_probes() -> None:
@@ -188,6 +403,32 @@ def test_host_namespaces(field: str) -> None:
     assert violations("K8sPSPHostNamespace", pod(**{field: False}), {}) == []
     found = violations("K8sPSPHostNamespace", cronjob({"containers": [container()], field: True}), {})
     assert found == [f"CronJob <report> sets {field}: true; sharing host namespaces is not allowed"]
+
+
+def test_host_namespaces_skip_updates_of_pods_only() -> None:
+    """A Pod's host namespaces are immutable: refusing an UPDATE of an existing Pod (labels, finalizers) would
+    only block its deletion. A Deployment's pod template can change, so its UPDATE is judged."""
+    existing = pod(hostPID=True)
+    message = "Pod <gateway> sets hostPID: true; sharing host namespaces is not allowed"
+    assert violations("K8sPSPHostNamespace", existing, {}, "UPDATE") == []
+    assert violations("K8sPSPHostNamespace", existing, {}, "CREATE") == [message]
+    assert violations("K8sPSPHostNamespace", existing, {}) == [message]  # audit: no operation, still reported
+    changed = deployment({"containers": [container()], "hostPID": True})
+    assert violations("K8sPSPHostNamespace", changed, {}, "UPDATE") == [
+        "Deployment <gateway> sets hostPID: true; sharing host namespaces is not allowed"
+    ]
+    assert violations("K8sPSPHostNamespace", cronjob(changed["spec"]["template"]["spec"]), {}, "UPDATE") != []
+
+
+def test_required_probes_skip_updates_of_pods_only() -> None:
+    """A Pod's probes are immutable too; a Deployment gaining a container without probes is judged."""
+    no_liveness = mutate(container(), "livenessProbe", DELETE)
+    message = 'container <app> has no livenessProbe using one of ["tcpSocket", "httpGet", "exec", "grpc"]'
+    existing = pod(containers=[no_liveness])
+    assert violations("K8sRequiredProbes", existing, PROBES, "UPDATE") == []
+    assert violations("K8sRequiredProbes", existing, PROBES, "CREATE") == [message]
+    assert violations("K8sRequiredProbes", existing, PROBES) == [message]
+    assert violations("K8sRequiredProbes", deployment({"containers": [no_liveness]}), PROBES, "UPDATE") == [message]
 
 
 def test_required_labels() -> None:
@@ -217,6 +458,7 @@ def test_every_template_is_exercised_here() -> None:
         "K8sAllowedReposv2",
         "K8sDisallowedTags",
         "K8sContainerLimits",
+        "K8sContainerRequests",
         "K8sRequiredProbes",
         "K8sPSPHostNamespace",
         "K8sRequiredLabels",
@@ -225,9 +467,11 @@ def test_every_template_is_exercised_here() -> None:
     assert set(templates.TEMPLATES) == tested
 
 
-def test_constraint_parameters_match_their_template_schemas() -> None:
-    specs = constraints.constraint_specs(["registry.plant.local/*"], ["factory-floor.io/line"])
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_constraint_parameters_match_their_template_schemas(profile: Any) -> None:
+    specs = constraints.constraint_specs(["registry.plant.local/*"], ["factory-floor.io/line"], profile)
     assert {s.kind for s in specs} == set(templates.TEMPLATES)
+    assert {"container-limits", "container-requests"} <= {s.name for s in specs}
     for spec in specs:
         schema = templates.TEMPLATES[spec.kind].parameters
         jsonschema.validate(spec.parameters, schema)
