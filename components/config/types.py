@@ -16,7 +16,7 @@ REDACTED = "[secret]"
 
 # Kubernetes minor versions we plan for: inside what kubernetes-validate ships schemas for and what the
 # upstream project still patches (plus the two releases edge distributions lag behind).
-SUPPORTED_KUBERNETES_MINORS = range(29, 37)
+SUPPORTED_KUBERNETES_MINORS = range(29, 38)
 
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 CONFIG_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")

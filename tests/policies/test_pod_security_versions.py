@@ -5,15 +5,18 @@ kinds, judged the way the engine delivers it (numbers as floats, read-only proxi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 
 import factory_policies as fp
+from factory_policies import pss
 from factory_policies.workloads import POD_SPEC_PATHS
+from tests.support.policy_cases.kubernetes import BASELINE as BASELINE_CASE
+from tests.support.policy_cases.kubernetes import RESTRICTED as RESTRICTED_CASE
 from tests.support.policy_cases.kubernetes import workload
-from tests.support.policy_kit import Res, judge
+from tests.support.policy_kit import Res, judge, mutated
 
 Pod = dict[str, Any]
 
@@ -180,3 +183,20 @@ def test_image_volumes_are_a_restricted_volume_type() -> None:
         pod["volumes"].append({"name": "model", "image": {"reference": "registry.plant.example.com/ml/model:3"}})
 
     assert judge(RESTRICTED, _fixture("kubernetes:core/v1:Pod", image_volume), {"kubernetesVersion": "1.33"}) == []
+
+
+# Every control, also those that did not change between minors: each mutation of the Pod Security cases
+# (written against a Deployment), moved to every kind's pod spec and refused at the first and last minor.
+DEPLOYMENT_POD = ".".join(POD_SPEC_PATHS["kubernetes:apps/v1:Deployment"])
+EVERY_CONTROL = [(case, mutation) for case in (BASELINE_CASE, RESTRICTED_CASE) for mutation in case.mutations]
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=[k.rsplit(":", 1)[1] for k in KINDS])
+@pytest.mark.parametrize(("case", "mutation"), EVERY_CONTROL, ids=[f"{c.policy.name}:{m.id}" for c, m in EVERY_CONTROL])
+@pytest.mark.parametrize("minor", [f"1.{pss.SUPPORTED[0]}", f"1.{pss.SUPPORTED[-1]}"])
+def test_every_control_is_refused_in_every_kind_at_every_minor(case: Any, mutation: Any, kind: str, minor: str) -> None:
+    moved = replace(mutation, path=mutation.path.replace(DEPLOYMENT_POD, ".".join(POD_SPEC_PATHS[kind])))
+    fixture = [Res(kind, workload(kind), name="order-api")]
+    assert judge(case.policy, fixture, {"kubernetesVersion": minor}) == [], "the unchanged workload passes"
+    violations = judge(case.policy, mutated(fixture, moved), {"kubernetesVersion": minor})
+    assert any(mutation.expect in v for v in violations), (mutation.expect, violations)
