@@ -9,9 +9,10 @@ from pydantic import AfterValidator, Field, model_validator
 
 from components.config.problems import Problems, field, names, present
 from components.config.types import Criticality, Name, Port, StrictModel, dns_label
+from components.core import vocabulary as vocab
 from components.security.secrets.config import LineSecret
 
-LINE_NAMESPACE_PREFIX = "line-"
+LINE_NAMESPACE_PREFIX = vocab.LINE_NAMESPACE_PREFIX
 # Names that would collide with the platform's own and Kubernetes' system namespaces.
 RESERVED_LINE_NAMES = frozenset({"default", "system", "platform", "monitoring"})
 LineName = Annotated[str, AfterValidator(dns_label(63 - len(LINE_NAMESPACE_PREFIX)))]

@@ -22,6 +22,8 @@ COMPONENT = "app.kubernetes.io/component"
 NAME = "app.kubernetes.io/name"
 PROJECT_NAME = "factory-floor"  # value of PART_OF
 MANAGER = "pulumi"  # value of MANAGED_BY
+# a production line's namespace is `line-<line>`: the pack derives the line (and its secret folder) from it
+LINE_NAMESPACE_PREFIX = "line-"
 # values of COMPONENT: which capability made an object; a line namespace is recognised by the first
 LINE_COMPONENT = "production-line"
 SECURITY_COMPONENT = "security-baseline"

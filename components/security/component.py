@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -14,11 +15,11 @@ from components.config.factory import ClusterConfig
 from components.core import vocabulary as vocab
 from components.core.component import ComponentArgs, FactoryComponent
 from components.core.contracts import LineHandle
-from components.core.kube import kube_resource
+from components.core.kube import Manifest, kube_resource
 from components.identity.component import addon_binding
 from components.security.addons import ADDONS
 from components.security.secrets import addon as external_secrets
-from components.security.secrets.manifests import external_secret
+from components.security.secrets.manifests import external_secret, line_secret_store, line_secrets_account
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,10 +41,10 @@ class SecurityArgs(ComponentArgs):
 class SecurityBaseline(FactoryComponent[SecurityArgs]):
     """Creates on one cluster, from the catalogue: the namespaces of its add-ons (each with its Pod Security
     level and, below restricted, the reason); Gatekeeper with our ConstraintTemplates and constraints
-    (rolled out dryrun → deny per stack); External Secrets with the cluster's Vault ClusterSecretStore
-    (only with `security.vault`); Falco on the modern eBPF probe with Falcosidekick; trivy-operator with
-    edge-safe limits; the kube-bench CronJob. Per line: one ExternalSecret for each secret it declares, in
-    its namespace, after the store."""
+    (rolled out dryrun → deny per stack); External Secrets (only with `security.vault`); Falco on the
+    modern eBPF probe with Falcosidekick; trivy-operator with edge-safe limits; the kube-bench CronJob. Per
+    line that declares secrets: its `line-secrets` ServiceAccount, a ClusterSecretStore only its namespace
+    may use (the line's own Vault role and folder), and one ExternalSecret per secret, after the store."""
 
     addons: dict[str, Installed]
 
@@ -60,18 +61,26 @@ class SecurityBaseline(FactoryComponent[SecurityArgs]):
         self.finish({"addons": sorted(self.addons)})
 
     def _line_secrets(self, factory: str) -> None:
-        eso = self.addons.get(external_secrets.ADDON.name)
-        if eso is None:
+        """Per line with secrets: its account, its own store, its ExternalSecrets — each after what it needs."""
+        eso, vault = self.addons.get(external_secrets.ADDON.name), self.args.config.security.vault
+        if eso is None or vault is None:
             return  # no Vault: the config check refuses line secrets without one
-        store = eso.brought[external_secrets.STORE_KEY]
-        lines = {line.name: line for line in self.args.config.lines_on(self.args.cluster.name)}
+        cluster = self.args.cluster
+        lines = {line.name: line for line in self.args.config.lines_on(cluster.name)}
         for handle in self.args.lines:
-            for secret in lines[handle.name].secrets:
-                key = f"{handle.name}-secret-{secret.name}"
-                manifest = external_secret(secret, lines[handle.name], handle.team, factory)
-                self.own(
-                    key,
-                    kube_resource(
-                        self.child_name(key), manifest, self.child_opts(depends_on=[handle.namespace_resource, store])
-                    ),
-                )
+            line = lines[handle.name]
+            if not line.secrets:
+                continue
+            namespace = handle.namespace_resource
+            self._object(f"{line.name}-secrets-account", line_secrets_account(line, handle.team, factory), [namespace])
+            # the chart brings the store's CRD; the account is looked up when the store syncs (and retried until
+            # it exists), so waiting for it would only make every first `up` one step deeper
+            store = self._object(
+                f"{line.name}-secret-store", line_secret_store(vault, cluster, line, handle.team, factory), eso.objects
+            )
+            for secret in line.secrets:
+                manifest = external_secret(secret, line, cluster.name, handle.team, factory)
+                self._object(f"{line.name}-secret-{secret.name}", manifest, [namespace, store])
+
+    def _object(self, key: str, manifest: Manifest, after: Sequence[pulumi.Resource]) -> pulumi.Resource:
+        return self.own(key, kube_resource(self.child_name(key), manifest, self.child_opts(depends_on=after)))

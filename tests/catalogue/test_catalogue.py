@@ -93,7 +93,7 @@ def test_every_brought_resource_names_the_crd_of_its_own_group_and_waits_for_wha
     config = load_factory_config(secure_raw())
     context = ClusterContext(config, config.cluster("cloud"), platform_namespaces())
     brought = [(addon, b) for addon in CATALOGUE.values() if addon.enabled(context) for b in addon.brings(context)]
-    assert {addon.name for addon, _ in brought} >= {"gatekeeper", "external-secrets"}
+    assert {addon.name for addon, _ in brought} >= {"gatekeeper"}
     for addon, resource in brought:
         group = resource.manifest["apiVersion"].rpartition("/")[0]
         assert resource.crd.endswith(f".{group}"), (addon.name, resource.key, resource.crd)

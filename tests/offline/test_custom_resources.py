@@ -72,7 +72,9 @@ def test_constraints_match_their_templates(documents: dict[str, list[dict[str, A
             assert "kube-system" in excluded and not any(ns.startswith("line-") for ns in excluded)
 
 
-def test_external_secrets_point_at_the_clusters_vault_store(documents: dict[str, list[dict[str, Any]]]) -> None:
+def test_external_secrets_read_only_their_own_lines_store_and_folder(
+    documents: dict[str, list[dict[str, Any]]],
+) -> None:
     for cluster, docs in documents.items():
         stores = {s["metadata"]["name"]: s for s in of_kind(docs, "external-secrets.io/v1", "ClusterSecretStore")}
         for store in stores.values():
@@ -80,10 +82,14 @@ def test_external_secrets_point_at_the_clusters_vault_store(documents: dict[str,
             assert vault["server"].startswith("https://") and vault["version"] == "v2" and vault["path"]
             kubernetes = vault["auth"]["kubernetes"]
             assert kubernetes["role"] and kubernetes["mountPath"] and kubernetes["serviceAccountRef"]["name"]
+            [condition] = store["spec"]["conditions"]
+            assert condition == {"namespaces": [kubernetes["serviceAccountRef"]["namespace"]]}, "one line per store"
         for secret in of_kind(docs, "external-secrets.io/v1", "ExternalSecret"):
-            ref = secret["spec"]["secretStoreRef"]
+            ref, namespace = secret["spec"]["secretStoreRef"], secret["metadata"]["namespace"]
             assert ref["kind"] == "ClusterSecretStore" and ref["name"] in stores, (cluster, secret["metadata"])
-            assert secret["metadata"]["namespace"].startswith("line-")
+            assert stores[ref["name"]]["spec"]["conditions"] == [{"namespaces": [namespace]}], "its own line's store"
+            line = namespace.removeprefix("line-")
+            assert all(d["remoteRef"]["key"].startswith(f"{cluster}/{line}/") for d in secret["spec"]["data"])
             assert secret["spec"]["data"] and all(
                 d["remoteRef"]["key"] and d["secretKey"] for d in secret["spec"]["data"]
             )

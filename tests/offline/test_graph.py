@@ -50,8 +50,9 @@ def test_a_line_counts_its_own_resources_and_those_other_capabilities_put_into_i
     recording = runs.stack("pilsen").recording
     counts = graph.line_counts(recording)
     assert set(counts) == {"press", "weld", "paint", "inspection", "logistics"}
-    # press and paint both declare one conduit and receive one; press also gets its ExternalSecret
-    assert counts["press"] == counts["paint"] + 1
+    # press and paint both declare one conduit and receive one; press also gets its secrets' account,
+    # store and ExternalSecret from the security capability
+    assert counts["press"] == counts["paint"] + 3
     assert counts["logistics"] == counts["paint"] - 1  # logistics receives no conduit
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from components.config.loader import load_factory_config
+from components.config.problems import FactoryConfigError
 from components.security.gatekeeper.templates import TEMPLATES
 from offline.harness import Recording
-from tests.support.factories import MIRROR, secure_raw
+from tests.support.factories import MIRROR, mutate, secure_raw
 from tests.support.runs import Runs, named
 
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -97,17 +99,43 @@ def test_trivy_is_edge_safe(recording: Recording) -> None:
     assert edge["trivy"]["dbRegistry"] == f"{MIRROR}/mirror.gcr.io"
 
 
-def test_vault_store_and_external_secret_never_carry_values(recording: Recording) -> None:
-    store = named(recording, "testwerk-cloud-baseline-external-secrets-vault-store")
-    vault = store.inputs["spec"]["provider"]["vault"]
+def test_each_line_reads_vault_through_its_own_store_role_and_folder_and_never_a_value(recording: Recording) -> None:
+    store = named(recording, "testwerk-cloud-baseline-mes-secret-store")
+    assert store.inputs["metadata"]["name"] == "vault-mes"
+    spec = store.inputs["spec"]
+    # only line-mes may use the store: by namespace name, not by a label anyone who labels a namespace controls
+    assert spec["conditions"] == [{"namespaces": ["line-mes"]}]
+    vault = spec["provider"]["vault"]
     assert vault["server"] == "https://vault.plant.local:8200" and vault["path"] == "plant" and vault["version"] == "v2"
+    assert vault["auth"]["kubernetes"] == {
+        "mountPath": "kubernetes",
+        "role": "external-secrets-cloud-mes",
+        "serviceAccountRef": {"name": "line-secrets", "namespace": "line-mes"},
+    }
+    account = named(recording, "testwerk-cloud-baseline-mes-secrets-account")
+    assert account.inputs["metadata"]["namespace"] == "line-mes"
+    assert account.inputs["automountServiceAccountToken"] is False
     secret = named(recording, "testwerk-cloud-baseline-mes-secret-db")
     assert store.urn in secret.dependencies
+    assert secret.inputs["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault-mes"}
     assert secret.inputs["spec"]["data"] == [
-        {"secretKey": "user", "remoteRef": {"key": "mes/db", "property": "user"}},
-        {"secretKey": "password", "remoteRef": {"key": "mes/db", "property": "password"}},
+        {"secretKey": "user", "remoteRef": {"key": "cloud/mes/mes/db", "property": "user"}},
+        {"secretKey": "password", "remoteRef": {"key": "cloud/mes/mes/db", "property": "password"}},
     ]
     assert not recording.of_type("kubernetes:core/v1:Secret")
+    assert not [r.name for r in recording.resources if r.name.startswith("testwerk-edge-baseline-press-")], (
+        "a line without secrets gets no account and no store"
+    )
+
+
+def test_a_stack_edit_cannot_point_a_line_at_another_lines_secrets() -> None:
+    """The attack: a careless or hostile one-line edit of remoteKey that climbs out of the line's folder."""
+    for escape in ("../press/plc", "db/../../press/plc", "./db"):
+        raw = mutate(secure_raw(), "lines.2.secrets", [{"name": "db", "remoteKey": escape, "properties": ["p"]}])
+        with pytest.raises(FactoryConfigError) as caught:
+            load_factory_config(raw)
+        [problem] = caught.value.problems
+        assert problem.path == "factory-floor:lines[2].secrets[0]" and "stays in the line's folder" in problem.message
 
 
 def test_kube_bench_benchmark_matches_distribution(recording: Recording) -> None:

@@ -1,15 +1,13 @@
-"""External Secrets Operator: syncs Vault secrets into line namespaces. It brings the cluster's Vault
-store (after the chart, which ships the store's CRD); per-line ExternalSecrets come from SecurityBaseline."""
+"""External Secrets Operator: syncs Vault secrets into line namespaces. Each line's own store, account and
+ExternalSecrets are per-line objects of SecurityBaseline (secrets/manifests.py), after this chart's CRDs."""
 
 from __future__ import annotations
 
-from components.catalogue.model import AddOn, BroughtResource, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
+from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
 from components.core.sizing import resources
-from components.security.secrets.manifests import NAMESPACE, cluster_secret_store
+from components.security.secrets.manifests import NAMESPACE
 
 VERSION = "2.0.0"
-STORE_CRD = "clustersecretstores.external-secrets.io"
-STORE_KEY = "vault-store"  # the brought resource per-line ExternalSecrets wait for
 IMAGE = "ghcr.io/external-secrets/external-secrets"
 
 
@@ -38,13 +36,6 @@ def _enabled(ctx: ClusterContext) -> bool:
     return ctx.factory.security.vault is not None
 
 
-def brings(ctx: ClusterContext) -> list[BroughtResource]:
-    vault = ctx.factory.security.vault
-    assert vault is not None, "external-secrets is enabled only with security.vault"
-    store = cluster_secret_store(vault, ctx.cluster, ctx.factory.factory.name)
-    return [BroughtResource(STORE_KEY, store, STORE_CRD)]
-
-
 ADDON = AddOn(
     name="external-secrets",
     namespace=NAMESPACE,
@@ -64,6 +55,5 @@ ADDON = AddOn(
             WorkloadSlot("cert-controller", "certController.resources", replicas_key="certController.replicaCount"),
         ),
     ),
-    brings=brings,
     enabled=_enabled,
 )

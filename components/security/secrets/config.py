@@ -22,7 +22,11 @@ class VaultConfig(StrictModel):
     server: HttpsUrl = Field(description="Vault address, e.g. https://vault.plant.local:8200.")
     path: VaultPath = Field(default="secret", description="KV version 2 mount that holds the factory's secrets.")
     role: Name = Field(
-        default="external-secrets", description="Vault Kubernetes-auth role External Secrets logs in as."
+        default="external-secrets",
+        description=(
+            "Prefix of the Vault Kubernetes-auth roles: each line logs in as `<role>-<cluster>-<line>`, whose policy "
+            "reads only `<path>/data/<cluster>/<line>/*` (`make plan` writes the Vault commands per cluster)."
+        ),
     )
     auth_mount_path: VaultPath = Field(
         default="kubernetes",
@@ -33,7 +37,12 @@ class VaultConfig(StrictModel):
 
 class LineSecret(StrictModel):
     name: Name = Field(description="Name of the Kubernetes Secret External Secrets creates in the line.")
-    remote_key: VaultPath = Field(description="Path of the secret inside the Vault KV mount.")
+    remote_key: VaultPath = Field(
+        description=(
+            "Path of the secret inside the line's own Vault folder `<cluster>/<line>/` of the KV mount: `plc` is "
+            "`<path>/data/<cluster>/<line>/plc`. It cannot leave that folder."
+        )
+    )
     properties: list[Annotated[str, Field(min_length=1)]] = Field(
         min_length=1, description="Fields of the Vault secret copied into the Kubernetes Secret (same key names)."
     )
@@ -45,6 +54,15 @@ class LineSecret(StrictModel):
     def _unique_properties(self) -> LineSecret:
         if len(set(self.properties)) != len(self.properties):
             raise ValueError("properties lists a field more than once")
+        return self
+
+    @model_validator(mode="after")
+    def _inside_the_line(self) -> LineSecret:
+        # '..' would climb out of the line's folder into another line's or another cluster's secrets
+        if any(part in (".", "..") for part in self.remote_key.split("/")):
+            raise ValueError(
+                f"remoteKey '{self.remote_key}' may not contain '.' or '..': it stays in the line's folder"
+            )
         return self
 
 

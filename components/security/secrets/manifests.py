@@ -1,7 +1,11 @@
-"""External Secrets objects: one Vault ClusterSecretStore per cluster, ExternalSecrets in line namespaces.
+"""External Secrets objects, one scope per line: a ClusterSecretStore per line that only the line's namespace
+may use, logging in to Vault as the line's own service account with the line's own role, and ExternalSecrets
+whose keys live under the line's own Vault folder `<cluster>/<line>/`.
 
 No secret value passes through the program: the manifests name where a value lives in Vault and which
-Kubernetes Secret to materialise; External Secrets Operator does the copying inside the cluster.
+Kubernetes Secret to materialise; External Secrets Operator does the copying inside the cluster. One line's
+store, role and folder reach nothing of another line's, nor of another cluster's (a cloud cluster cannot read
+a plant's OT secrets): Vault enforces it with the per-line role's policy (secrets/vault.py).
 """
 
 from __future__ import annotations
@@ -15,20 +19,56 @@ from components.security.secrets.config import LineSecret, VaultConfig
 
 API_VERSION = "external-secrets.io/v1"
 NAMESPACE = "external-secrets"
-STORE_NAME = "vault"
-SERVICE_ACCOUNT = "external-secrets"  # the chart's controller service account, which Vault's role trusts
+LINE_SECRETS_ACCOUNT = "line-secrets"  # the line's service account External Secrets logs in to Vault as
 
 
-def cluster_secret_store(vault: VaultConfig, cluster: ClusterConfig, factory: str) -> dict[str, Any]:
+def store_name(line: str) -> str:
+    return f"vault-{line}"
+
+
+def vault_folder(cluster: str, line: str) -> str:
+    """Where a line's secrets live under the KV mount: nothing outside it is readable with the line's role."""
+    return f"{cluster}/{line}"
+
+
+def vault_role(vault: VaultConfig, cluster: str, line: str) -> str:
+    return f"{vault.role}-{cluster}-{line}"
+
+
+def auth_mount(vault: VaultConfig, cluster: ClusterConfig) -> str:
+    return cluster.vault_auth_mount_path or vault.auth_mount_path
+
+
+def _line_labels(factory: str, line: LineConfig, team: str) -> dict[str, str]:
+    return vocab.standard_labels(factory, component=vocab.LINE_COMPONENT, line=line.name, team=team)
+
+
+def line_secrets_account(line: LineConfig, team: str, factory: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": LINE_SECRETS_ACCOUNT,
+            "namespace": line.namespace,
+            "labels": _line_labels(factory, line, team),
+        },
+        # External Secrets asks the API for a token of this account; no pod needs one on disk
+        "automountServiceAccountToken": False,
+    }
+
+
+def line_secret_store(
+    vault: VaultConfig, cluster: ClusterConfig, line: LineConfig, team: str, factory: str
+) -> dict[str, Any]:
     provider: dict[str, Any] = {
         "server": vault.server,
         "path": vault.path,
         "version": "v2",
         "auth": {
             "kubernetes": {
-                "mountPath": cluster.vault_auth_mount_path or vault.auth_mount_path,
-                "role": vault.role,
-                "serviceAccountRef": {"name": SERVICE_ACCOUNT, "namespace": NAMESPACE},
+                "mountPath": auth_mount(vault, cluster),
+                "role": vault_role(vault, cluster.name, line.name),
+                "serviceAccountRef": {"name": LINE_SECRETS_ACCOUNT, "namespace": line.namespace},
             }
         },
     }
@@ -42,31 +82,25 @@ def cluster_secret_store(vault: VaultConfig, cluster: ClusterConfig, factory: st
     return {
         "apiVersion": API_VERSION,
         "kind": "ClusterSecretStore",
-        "metadata": {"name": STORE_NAME, "labels": vocab.standard_labels(factory, component=vocab.SECURITY_COMPONENT)},
+        "metadata": {"name": store_name(line.name), "labels": _line_labels(factory, line, team)},
         "spec": {
             "provider": {"vault": provider},
-            # only line namespaces may read through this store; platform namespaces use their own stores
-            "conditions": [{"namespaceSelector": {"matchLabels": {vocab.COMPONENT: vocab.LINE_COMPONENT}}}],
+            # by name, not by a label anyone who may label a namespace controls: only this line's namespace
+            "conditions": [{"namespaces": [line.namespace]}],
         },
     }
 
 
-def external_secret(secret: LineSecret, line: LineConfig, team: str, factory: str) -> dict[str, Any]:
+def external_secret(secret: LineSecret, line: LineConfig, cluster: str, team: str, factory: str) -> dict[str, Any]:
+    key = f"{vault_folder(cluster, line.name)}/{secret.remote_key}"
     return {
         "apiVersion": API_VERSION,
         "kind": "ExternalSecret",
-        "metadata": {
-            "name": secret.name,
-            "namespace": line.namespace,
-            "labels": vocab.standard_labels(factory, component=vocab.LINE_COMPONENT, line=line.name, team=team),
-        },
+        "metadata": {"name": secret.name, "namespace": line.namespace, "labels": _line_labels(factory, line, team)},
         "spec": {
             "refreshInterval": secret.refresh_interval,
-            "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": store_name(line.name)},
             "target": {"name": secret.name, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-            "data": [
-                {"secretKey": prop, "remoteRef": {"key": secret.remote_key, "property": prop}}
-                for prop in secret.properties
-            ],
+            "data": [{"secretKey": prop, "remoteRef": {"key": key, "property": prop}} for prop in secret.properties],
         },
     }
