@@ -22,6 +22,7 @@ from components.inventory import pack_settings
 from offline import bundle, compliance, graph, harness, render, zones
 from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
 from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_stack
+from offline.vault import write_vault_setup
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXIT_OK, EXIT_VIOLATION, EXIT_CONFIG = 0, 1, 2
@@ -142,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     print("\nZones and conduits (IEC 62443):")
     print("\n".join(f"  {line}" for line in zones.write_zones(out_dir, result.recording, descriptions)))
+    vault = write_vault_setup(out_dir, result.config)
+    if vault:
+        print("\nVault, for each line's own secret folder:")
+        print("\n".join(f"  {line}" for line in vault))
     print(f"\nWrote {out_dir / 'plan.json'} and {len(rendered)} manifests under {out_dir / 'manifests'}")
     if result.exit_code == EXIT_VIOLATION:
         print(f"\n{len(mandatory_violations(result.verdicts))} mandatory policy violation(s)", file=sys.stderr)

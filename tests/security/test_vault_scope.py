@@ -1,0 +1,41 @@
+"""What Vault must hold so that each line reads its own secret folder and nothing else — the policy and role
+per line that `make plan` writes for the Vault administrator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from components.config.loader import load_factory_config
+from components.security.secrets.vault import line_access, setup_script
+from offline.vault import write_vault_setup
+from tests.support.factories import mutate, secure_raw
+
+
+def test_a_lines_policy_reads_only_its_own_folder() -> None:
+    config = load_factory_config(secure_raw())
+    assert config.security.vault is not None
+    access = line_access(config.security.vault, config.cluster("cloud"), config.lines[2])
+    assert access.role == access.policy == "external-secrets-cloud-mes"
+    assert access.policy_hcl("plant") == (
+        'path "plant/data/cloud/mes/*" {\n  capabilities = ["read"]\n}\n'
+        'path "plant/metadata/cloud/mes/*" {\n  capabilities = ["read", "list"]\n}\n'
+    )
+
+
+def test_the_setup_script_binds_each_role_to_the_lines_own_account_only() -> None:
+    config = load_factory_config(secure_raw())
+    assert config.security.vault is not None
+    script = setup_script(config.security.vault, config.cluster("cloud"), [config.lines[2]])
+    assert "vault write auth/kubernetes/role/external-secrets-cloud-mes \\" in script
+    assert "  bound_service_account_names=line-secrets \\\n  bound_service_account_namespaces=line-mes \\" in script
+    assert "press" not in script and "weld" not in script, "lines without secrets get no role"
+
+
+def test_make_plan_writes_one_script_per_cluster_with_secrets(tmp_path: Path) -> None:
+    raw = mutate(secure_raw(), "lines.0.secrets", [{"name": "plc", "remoteKey": "plc", "properties": ["password"]}])
+    written = write_vault_setup(tmp_path, load_factory_config(raw))
+    assert sorted(p.name for p in (tmp_path / "vault").iterdir()) == ["cloud.sh", "edge.sh"]
+    assert len(written) == 2
+    assert 'path "plant/data/edge/press/*"' in (tmp_path / "vault" / "edge.sh").read_text()
+    assert write_vault_setup(tmp_path, load_factory_config(mutate(secure_raw(), "lines.2.secrets", []))) == []
+    assert not list((tmp_path / "vault").glob("*.sh")), "an earlier script no longer true is removed"
