@@ -19,7 +19,7 @@ from components.config.document import FactoryConfig
 from components.config.loader import load_factory_config
 from components.config.problems import FactoryConfigError
 from components.inventory import pack_settings
-from offline import bundle, compliance, graph, harness, render, zones
+from offline import bundle, compliance, graph, harness, node_config, render, zones
 from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
 from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_stack
 from offline.vault import write_vault_setup
@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     print("\nZones and conduits (IEC 62443):")
     print("\n".join(f"  {line}" for line in zones.write_zones(out_dir, result.recording, descriptions)))
+    print("\nServer config for k3s/RKE2 API servers (merge on every server node, then restart it):")
+    print("\n".join(f"  {line}" for line in node_config.write_node_config(out_dir, result.config)))
     vault = write_vault_setup(out_dir, result.config)
     if vault:
         print("\nVault, for each line's own secret folder:")

@@ -18,9 +18,10 @@ def values(ctx: ClusterContext) -> Values:
     return {
         "replicas": replicas,
         "image": {"repository": "docker.io/openpolicyagent/gatekeeper", "release": f"v{VERSION}"},
-        # A fail-closed webhook on a single node blocks every namespace and pod when Gatekeeper itself is
-        # down (including its own restart): single-node cells fail open, multi-node clusters fail closed.
-        "validatingWebhookFailurePolicy": "Ignore" if ctx.single_node else "Fail",
+        # fail closed unless the stack says otherwise, explicitly (`security.gatekeeper.webhookFailurePolicy`;
+        # production cannot): a fail-open webhook admits everything unjudged while Gatekeeper is down, so it is
+        # never a side effect of a cluster's profile
+        "validatingWebhookFailurePolicy": ctx.factory.security.gatekeeper.webhook_failure_policy,
         "auditInterval": 300 if ctx.single_node else 60,
         "constraintViolationsLimit": 50,
         "enableRuntimeDefaultSeccompProfile": True,

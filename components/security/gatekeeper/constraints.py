@@ -65,6 +65,13 @@ def constraint_specs(allowed_images: list[str], required_labels: list[str], prof
         ),
         ConstraintSpec("K8sPSPHostNamespace", "no-host-namespaces", {}, WORKLOAD_KINDS),
         ConstraintSpec("K8sBlockNodePort", "no-node-ports", {}, services),
+        # CVE-2020-8554: no Service may claim an address on the nodes; the in-tree DenyServiceExternalIPs
+        # admission plugin says the same on k3s/RKE2 servers (components/security/server_config.py), this
+        # constraint is the control where the API server's flags cannot be set (EKS, GKE, AKS)
+        ConstraintSpec("K8sExternalIPs", "no-external-ips", {"allowedIPs": []}, services),
+        # every judged namespace, as the constraints above: a line namespace is one of them, and a selector
+        # on a namespace label would let a namespace without the label escape
+        ConstraintSpec("K8sBlockExternalName", "no-external-name-services", {}, services),
     ]
 
 

@@ -111,6 +111,26 @@ TEMPLATES: dict[str, Template] = {
             {"type": "object", "properties": {}},
             uses_libs=False,
         ),
+        Template(
+            "K8sExternalIPs",
+            "Services claim no external IPs except the allowed ones (CVE-2020-8554).",
+            {
+                "type": "object",
+                "properties": {
+                    "allowedIPs": {
+                        **_STRINGS,
+                        "description": "The external IPs a Service may claim, matched exactly; none when empty.",
+                    }
+                },
+            },
+            uses_libs=False,
+        ),
+        Template(
+            "K8sBlockExternalName",
+            "No ExternalName Services: an in-cluster name never aliases an outside host.",
+            {"type": "object", "properties": {}},
+            uses_libs=False,
+        ),
     )
 }
 

