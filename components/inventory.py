@@ -45,5 +45,6 @@ def pack_settings(config: FactoryConfig) -> dict[str, Any]:
         "environment": config.environment,
         "exemptNamespaces": list(platform_namespaces()),
         "allowedRegistries": sorted(set(allowed_images(config))),
+        "registryMirror": config.site.registry_mirror or "",
         "kubernetesVersions": {cluster_identifier(factory, c.name): c.kubernetes_version for c in config.clusters},
     }

@@ -152,7 +152,8 @@ def install_namespaces(
     return {
         ns["metadata"]["name"]: owner.own(
             f"ns-{ns['metadata']['name']}",
-            kube_resource(owner.child_name(f"ns-{ns['metadata']['name']}"), ns, owner.child_opts()),
+            # stateful: deleting a platform namespace deletes everything the add-on keeps there
+            kube_resource(owner.child_name(f"ns-{ns['metadata']['name']}"), ns, owner.child_opts(stateful=True)),
         )
         for ns in namespace_manifests(releases, factory, cluster, component)
     }

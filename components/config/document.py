@@ -26,6 +26,7 @@ from components.config.problems import Problems
 from components.config.types import Environment, StrictModel
 from components.identity.config import check_identity
 from components.security.config import SecurityConfig, check_security
+from components.security.gatekeeper.config import check_production_admission
 from components.security.secrets.config import check_secrets
 
 
@@ -88,6 +89,7 @@ def cross_check(sections: Sections, problems: Problems) -> None:
     check_lines(sections.clusters, sections.teams, sections.lines, problems)
     if sections.security is not None:
         check_secrets(sections.security.vault, sections.lines, problems)
+        check_production_admission(sections.environment, sections.security.gatekeeper, problems)
         if sections.site is not None:
             check_security(sections.security, sections.site, problems)
     check_protection(sections.environment, sections.protection, problems)

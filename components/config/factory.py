@@ -74,11 +74,31 @@ class ClusterConfig(StrictModel):
     )
 
 
+SYSTEM_GROUP_PREFIX = "system:"
+
+
+def idp_group(value: str) -> str:
+    """A team's group comes from the identity provider: Kubernetes reserves every `system:` group for
+    identities it vouches for itself (`system:authenticated` is everyone who can log in,
+    `system:serviceaccounts` every workload token), so binding one hands the line to all of them."""
+    if value.startswith(SYSTEM_GROUP_PREFIX):
+        raise ValueError(
+            f"'{value}' is a Kubernetes system group, not a team: Kubernetes puts identities into "
+            f"'{SYSTEM_GROUP_PREFIX}' groups itself ('system:authenticated' holds every identity that can log in, "
+            "'system:serviceaccounts' every workload's token), so binding it gives all of them edit rights in "
+            "the team's lines; name the identity-provider group of the team's members"
+        )
+    return value
+
+
 class TeamConfig(StrictModel):
     name: Name = Field(description="Team id, referenced by lines as their owner.")
-    idp_groups: list[Annotated[str, Field(min_length=1)]] = Field(
+    idp_groups: list[Annotated[str, Field(min_length=1), AfterValidator(idp_group)]] = Field(
         min_length=1,
-        description="Identity-provider groups (OIDC `groups` claim) whose members act for the team.",
+        description=(
+            "Identity-provider groups (OIDC `groups` claim) whose members act for the team. Kubernetes' own "
+            "`system:` groups are refused: they hold identities the cluster vouches for, not the team."
+        ),
     )
     contact: str | None = Field(default=None, description="Team mailbox or chat channel for alerts.")
 

@@ -1,7 +1,7 @@
 """factory-floor's CrossGuard policies, one concern per module. `ALL_POLICIES` is what the pack loads.
 
 Order is the catalogue's order: Kubernetes workloads, namespaces and network, access, supply chain,
-platform rules, then the backup stores per cloud.
+platform rules, the backup stores per cloud, then the guard rails a careless stack edit must not get past.
 """
 
 from factory_policies.aws_s3 import (
@@ -27,8 +27,15 @@ from factory_policies.gcs import gcs_cmek, gcs_public_access_prevention, gcs_ret
 from factory_policies.helm import helm_chart_version_pinned, helm_v3_release_forbidden
 from factory_policies.images import image_allowed_registries, image_pinned
 from factory_policies.kit import FactoryResourcePolicy, FactoryStackPolicy
+from factory_policies.namespace_protection import namespace_protected
 from factory_policies.namespaces import namespace_pod_security
 from factory_policies.pod_security import pod_security_baseline, pod_security_restricted
+from factory_policies.production_guards import (
+    allowed_images_narrow,
+    gatekeeper_enforced_in_production,
+    gatekeeper_webhook_fail_closed_in_production,
+    rbac_no_system_groups,
+)
 from factory_policies.rbac import rbac_no_escalation_verbs, rbac_no_superuser_bindings, rbac_no_wildcards
 from factory_policies.secrets import secret_no_literal_data
 from factory_policies.segmentation import line_default_deny
@@ -77,4 +84,10 @@ ALL_POLICIES: list[FactoryResourcePolicy | FactoryStackPolicy] = [
     azure_blob_soft_delete,
     azure_blob_immutability,
     backup_store_protected,
+    namespace_protected,
+    # guard rails: what a careless stack edit must not switch off (config validation refuses it too)
+    rbac_no_system_groups,
+    gatekeeper_enforced_in_production,
+    gatekeeper_webhook_fail_closed_in_production,
+    allowed_images_narrow,
 ]

@@ -99,8 +99,9 @@ SETTINGS: dict[str, Setting] = {
                 "enum": ["production", "staging", "development"],
                 "default": PRODUCTION,
                 "description": "Stage of the stack. Production requires object lock COMPLIANCE, locked GCS "
-                "retention and protected backup stores. Without config the stack tag `environment` is used, "
-                "and without that the strictest stage, production.",
+                "retention, protected backup stores, Gatekeeper constraints that deny and a Gatekeeper webhook "
+                "that fails closed. Without config the stack tag `environment` is used, and without that the "
+                "strictest stage, production.",
             },
         ),
         Setting(
@@ -139,6 +140,18 @@ SETTINGS: dict[str, Setting] = {
                 "'Kind:name' ('Group:platform-admins', 'User:break-glass', 'ServiceAccount:ns/name').",
                 [],
             ),
+        ),
+        Setting(
+            "registryMirror",
+            {
+                "type": "string",
+                "pattern": "^([a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._/-]+)?)?$",
+                "default": "",
+                "description": "The site's registry mirror (`site.registryMirror`, host[:port][/path]). The platform "
+                "adds '<mirror>/*' to the lines' allowed images itself; `allowed-images-narrow` accepts that one "
+                "entry even when the mirror is a whole registry host. Empty: no such entry is accepted. "
+                "`make plan` writes it.",
+            },
         ),
     )
 }

@@ -8,7 +8,9 @@ import pytest
 
 from components.config.loader import load_factory_config
 from components.config.problems import FactoryConfigError
+from offline.stackfile import available_stacks, load_stack
 from tests.support.factories import DELETE, mutate, valid_raw
+from tests.support.projects import ROOT
 
 
 def problems_of(raw: dict[str, Any]) -> list[str]:
@@ -111,7 +113,71 @@ BROKEN = [
         "security.gatekeeper.allowedImages",
         ["reg.local/*/x"],
         "factory-floor:security.gatekeeper.allowedImages[0]",
-        "only at the end",
+        "ending in '/*'",
+    ),
+    # a careless edit that disarms production (issue #9, finding 5): each one the exact stack edit
+    (
+        "team-bound-to-every-authenticated-identity",
+        "teams.1.idpGroups",
+        ["digital-a", "system:authenticated"],
+        "factory-floor:teams[1].idpGroups[1]",
+        "'system:authenticated' is a Kubernetes system group",
+    ),
+    (
+        "team-bound-to-every-service-account",
+        "teams.0.idpGroups",
+        ["system:serviceaccounts"],
+        "factory-floor:teams[0].idpGroups[0]",
+        "edit rights in the team's lines",
+    ),
+    (
+        "production-in-dryrun",
+        "security.gatekeeper.enforcementAction",
+        "dryrun",
+        "factory-floor:security.gatekeeper.enforcementAction",
+        "production stacks enforce every constraint: 'dryrun'",
+    ),
+    (
+        "production-in-warn",
+        "security.gatekeeper.enforcementAction",
+        "warn",
+        "factory-floor:security.gatekeeper.enforcementAction",
+        "set deny",
+    ),
+    (
+        "production-webhook-fails-open",
+        "security.gatekeeper.webhookFailurePolicy",
+        "Ignore",
+        "factory-floor:security.gatekeeper.webhookFailurePolicy",
+        "production stacks fail closed",
+    ),
+    (
+        "bad-webhook-failure-policy",
+        "security.gatekeeper.webhookFailurePolicy",
+        "ignore",
+        "factory-floor:security.gatekeeper.webhookFailurePolicy",
+        "did you mean 'Ignore'?",
+    ),
+    (
+        "whole-public-registry",
+        "security.gatekeeper.allowedImages",
+        ["registry.plant.local/lines/*", "docker.io/*"],
+        "factory-floor:security.gatekeeper.allowedImages[1]",
+        "every image of the registry docker.io",
+    ),
+    (
+        "whole-private-registry",
+        "security.gatekeeper.allowedImages",
+        ["registry.plant.local/*"],
+        "factory-floor:security.gatekeeper.allowedImages[0]",
+        "name a path under it",
+    ),
+    (
+        "prefix-admits-its-neighbours",
+        "security.gatekeeper.allowedImages",
+        ["ghcr.io/acme*"],
+        "factory-floor:security.gatekeeper.allowedImages[0]",
+        "admits every image whose path merely starts the same (e.g. 'ghcr.io/acme-evil/...')",
     ),
     (
         "vault-plain-http",
@@ -195,3 +261,86 @@ def test_unknown_cluster_is_reported_once_not_per_flow() -> None:
     assert problems == [
         "factory-floor:lines[1].cluster: unknown cluster 'edgy' (did you mean 'edge'?); defined: cloud, edge"
     ]
+
+
+@pytest.mark.parametrize(
+    ("action", "failure_policy"), [("dryrun", "Ignore"), ("warn", "Ignore"), ("dryrun", "Fail"), ("deny", "Ignore")]
+)
+@pytest.mark.parametrize("environment", ["staging", "development"])
+def test_disposable_stacks_may_audit_warn_and_fail_open(environment: str, action: str, failure_policy: str) -> None:
+    raw = mutate(valid_raw(), "environment", environment)
+    raw = mutate(raw, "security.gatekeeper.enforcementAction", action)
+    raw = mutate(raw, "security.gatekeeper.webhookFailurePolicy", failure_policy)
+    gatekeeper = load_factory_config(raw).security.gatekeeper
+    assert (gatekeeper.enforcement_action, gatekeeper.webhook_failure_policy) == (action, failure_policy)
+
+
+def test_production_enforces_and_fails_closed_by_default() -> None:
+    gatekeeper = load_factory_config(mutate(valid_raw(), "environment", DELETE)).security.gatekeeper
+    assert (gatekeeper.enforcement_action, gatekeeper.webhook_failure_policy) == ("deny", "Fail")
+
+
+def test_one_careless_edit_of_each_kind_is_reported_at_once() -> None:
+    raw = mutate(valid_raw(), "teams.0.idpGroups", ["press-engineers", "system:authenticated"])
+    raw = mutate(
+        raw,
+        "security.gatekeeper",
+        {
+            "enforcementAction": "dryrun",
+            "webhookFailurePolicy": "Ignore",
+            "allowedImages": ["registry.plant.local/lines/*"],
+        },
+    )
+    paths = {p.split(": ", 1)[0] for p in problems_of(raw)}
+    assert paths == {
+        "factory-floor:teams[0].idpGroups[1]",
+        "factory-floor:security.gatekeeper.enforcementAction",
+        "factory-floor:security.gatekeeper.webhookFailurePolicy",
+    }
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "registry.plant.local/lines/*",
+        "registry.plant.local:5000/lines/press/*",
+        "123456789012.dkr.ecr.eu-central-1.amazonaws.com/rheinfeld/*",
+        "docker.io/library/busybox:1.36",  # exact images stay allowed, registry-wide or not
+        "registry.plant.local/press/plc-gateway@sha256:" + "a" * 64,
+    ],
+)
+def test_exact_images_and_prefixes_under_a_path_are_allowed(entry: str) -> None:
+    raw = mutate(valid_raw(), "security.gatekeeper.allowedImages", [entry])
+    assert load_factory_config(raw).security.gatekeeper.allowed_images == [entry]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "docker.io/*",
+        "registry.plant.local:5000/*",
+        "ghcr.io/acme*",
+        "ghcr.io/acme/app*",
+        "registry.plant.local/lines/app:*",
+        "registry.plant.local/*/press/*",
+        "registry.plant.local/lines//*",
+        "*",
+        "docker.io",
+    ],
+)
+def test_wide_or_malformed_image_entries_are_refused(entry: str) -> None:
+    problems = problems_of(mutate(valid_raw(), "security.gatekeeper.allowedImages", [entry]))
+    assert [p.split(": ", 1)[0] for p in problems] == ["factory-floor:security.gatekeeper.allowedImages[0]"]
+    assert f"'{entry}'" in problems[0]
+
+
+@pytest.mark.parametrize("stack", available_stacks(ROOT))
+def test_every_reference_stack_still_loads(stack: str) -> None:
+    settings = load_stack(ROOT, stack)
+    config = load_factory_config(
+        settings.raw_project_config(), require_kubeconfigs=False, known_problems=settings.problems
+    )
+    gatekeeper = config.security.gatekeeper
+    if config.environment == "production":
+        assert (gatekeeper.enforcement_action, gatekeeper.webhook_failure_policy) == ("deny", "Fail")
+    assert not [g for team in config.teams for g in team.idp_groups if g.startswith("system:")]

@@ -62,11 +62,16 @@ def _line_resources(recording: Recording) -> set[str]:
     return {r.name for r in recording.resources if r.parent in lines | inside and r.custom}
 
 
-def test_every_resource_of_a_line_is_protected_in_production_and_nothing_else_is(recording: Recording) -> None:
+def _platform_namespaces(recording: Recording) -> set[str]:
+    return {r.name for r in recording.of_type("kubernetes:core/v1:Namespace") if "-baseline-ns-" in r.name}
+
+
+def test_lines_and_platform_namespaces_are_protected_in_production_and_nothing_else_is(recording: Recording) -> None:
     protected = {r.name for r in recording.resources if r.protect and r.custom}
     retained = {r.name for r in recording.resources if r.retain_on_delete}
-    assert protected == retained == _line_resources(recording)
+    assert protected == retained == _line_resources(recording) | _platform_namespaces(recording)
     assert {"testwerk-press-namespace", "testwerk-press-netpol-default-deny", "testwerk-press-editors"} <= protected
+    assert "testwerk-edge-baseline-ns-falco" in protected, "deleting it would delete what Falco keeps there"
 
 
 def test_a_removed_line_cannot_lose_its_guard_rails_before_its_namespace(runs: Runs) -> None:
@@ -80,7 +85,8 @@ def test_a_disposable_stack_protects_nothing_and_can_opt_in(runs: Runs) -> None:
     staging = runs.main(mutate(valid_raw(), "environment", "staging"))
     assert not [r.name for r in staging.resources if r.protect or r.retain_on_delete]
     opted = runs.main(mutate(mutate(valid_raw(), "environment", "staging"), "protection", {"stateful": True}))
-    assert {r.name for r in opted.resources if r.protect and r.custom} == _line_resources(opted)
+    protected = {r.name for r in opted.resources if r.protect and r.custom}
+    assert protected == _line_resources(opted) | _platform_namespaces(opted)
 
 
 def test_stack_outputs_name_namespaces_and_no_secrets(recording: Recording) -> None:

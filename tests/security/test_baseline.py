@@ -38,7 +38,7 @@ def test_constraints_depend_on_templates_and_templates_on_the_chart(recording: R
     for constraint in constraints:
         kind = constraint.type.rsplit(":", 1)[1]
         assert templates[kind].urn in constraint.dependencies
-        assert constraint.inputs["spec"]["enforcementAction"] == "dryrun"
+        assert constraint.inputs["spec"]["enforcementAction"] == "deny"
 
 
 def test_every_chart_waits_for_its_namespace(recording: Recording) -> None:
@@ -67,20 +67,32 @@ def test_platform_namespaces_state_their_pod_security_level(recording: Recording
     assert levels["external-secrets"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_webhook_fails_open_only_on_single_node_profiles(recording: Recording) -> None:
-    policies = {
+def _webhook_policies(recording: Recording) -> dict[str, str]:
+    return {
         r.name: r.inputs["values"]["validatingWebhookFailurePolicy"]
         for r in recording.of_type(CHART)
         if r.inputs["namespace"] == "gatekeeper-system"
     }
-    assert policies == {"testwerk-edge-baseline-gatekeeper": "Ignore", "testwerk-cloud-baseline-gatekeeper": "Fail"}
+
+
+def test_webhook_fails_closed_on_every_profile(recording: Recording) -> None:
+    # the edge cluster is edge-small (one node): its profile no longer opens the webhook
+    assert _webhook_policies(recording) == {
+        "testwerk-edge-baseline-gatekeeper": "Fail",
+        "testwerk-cloud-baseline-gatekeeper": "Fail",
+    }
+
+
+def test_webhook_fails_open_only_when_a_disposable_stack_says_so(runs: Runs) -> None:
+    raw = mutate(mutate(secure_raw(), "environment", "staging"), "security.gatekeeper.webhookFailurePolicy", "Ignore")
+    assert set(_webhook_policies(runs.main(raw)).values()) == {"Ignore"}
 
 
 def test_allowed_images_combine_mirror_and_site_list(recording: Recording) -> None:
     allowed = named(recording, "testwerk-edge-baseline-gatekeeper-constraint-allowed-images").inputs["spec"][
         "parameters"
     ]
-    assert allowed == {"allowedImages": [f"{MIRROR}/*", "registry.plant.local/*"]}
+    assert allowed == {"allowedImages": [f"{MIRROR}/*", "registry.plant.local/lines/*"]}
 
 
 def test_falco_uses_modern_ebpf_and_sidekick(recording: Recording) -> None:

@@ -44,7 +44,7 @@ def valid_raw() -> dict[str, Any]:
             {"name": "weld", "cluster": "edge", "team": "press-team"},
             {"name": "mes", "cluster": "cloud", "team": "digital", "sloTarget": 99.9, "chaosOptIn": True},
         ],
-        "security": {"gatekeeper": {"allowedImages": ["registry.plant.local/*"]}},
+        "security": {"gatekeeper": {"allowedImages": ["registry.plant.local/lines/*"]}},
         "edgeKubeconfig": "[secret]",
         "cloudKubeconfig": "[secret]",
     }
@@ -103,7 +103,7 @@ def secure_raw(cloud: str = "aws", identity: dict[str, Any] | None = None, mirro
         raw, "clusters.1.workloadIdentity", {cloud: identity or {"aws": AWS, "gcp": GCP, "azure": AZURE}[cloud]}
     )
     raw["security"] = {
-        "gatekeeper": {"allowedImages": ["registry.plant.local/*"], "enforcementAction": "dryrun"},
+        "gatekeeper": {"allowedImages": ["registry.plant.local/lines/*"], "enforcementAction": "deny"},
         "vault": {"server": "https://vault.plant.local:8200", "path": "plant"},
     }
     raw = mutate(raw, "lines.2.secrets", [{"name": "db", "remoteKey": "mes/db", "properties": ["user", "password"]}])

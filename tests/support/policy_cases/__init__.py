@@ -5,6 +5,6 @@ builders: the tests are in tests/policies (test_cases.py judges every case of MO
 
 from __future__ import annotations
 
-from tests.support.policy_cases import aws, azure, backup, chaos, gcp, kubernetes, kubernetes_cluster
+from tests.support.policy_cases import aws, azure, backup, chaos, gcp, guards, kubernetes, kubernetes_cluster
 
-MODULES = (kubernetes, kubernetes_cluster, chaos, aws, gcp, azure, backup)
+MODULES = (kubernetes, kubernetes_cluster, chaos, aws, gcp, azure, backup, guards)
