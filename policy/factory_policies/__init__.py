@@ -23,6 +23,7 @@ from factory_policies.azure_storage import (
 )
 from factory_policies.backup_protection import backup_store_protected
 from factory_policies.chaos import chaos_opted_in_targets
+from factory_policies.external_secrets import external_secret_line_scope
 from factory_policies.gcs import gcs_cmek, gcs_public_access_prevention, gcs_retention, gcs_uniform_access
 from factory_policies.helm import helm_chart_version_pinned, helm_v3_release_forbidden
 from factory_policies.images import image_allowed_registries, image_pinned
@@ -58,6 +59,7 @@ ALL_POLICIES: list[FactoryResourcePolicy | FactoryStackPolicy] = [
     rbac_no_escalation_verbs,
     rbac_no_superuser_bindings,
     secret_no_literal_data,
+    external_secret_line_scope,
     # supply chain
     image_pinned,
     image_allowed_registries,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 COMPONENT = "app.kubernetes.io/component"
 LINE_COMPONENT = "production-line"  # the COMPONENT value of a production line's namespace
+LINE_NAMESPACE_PREFIX = "line-"  # a line's namespace is line-<line>
 CHAOS = "factory-floor.io/chaos"
 CHAOS_OPT_IN = "opt-in"
 CHAOS_MESH_INJECT = "chaos-mesh.org/inject"

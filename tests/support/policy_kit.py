@@ -151,7 +151,7 @@ def judge(
             policy.validate(args, report)
         return found
     built = {
-        r.name: PolicyResource(r.type, props[r.name], r.urn, r.name, _options(r), None, None, [], {}) for r in fixture
+        r.name: PolicyResource(r.type, props[r.name], r.urn, r.name, _options(r), on, None, [], {}) for r in fixture
     }
     for r in fixture:
         # a link to a resource a mutation dropped is gone, as the engine would never have registered it

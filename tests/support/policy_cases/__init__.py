@@ -5,6 +5,16 @@ builders: the tests are in tests/policies (test_cases.py judges every case of MO
 
 from __future__ import annotations
 
-from tests.support.policy_cases import aws, azure, backup, chaos, gcp, guards, kubernetes, kubernetes_cluster
+from tests.support.policy_cases import (
+    aws,
+    azure,
+    backup,
+    chaos,
+    external_secrets,
+    gcp,
+    guards,
+    kubernetes,
+    kubernetes_cluster,
+)
 
-MODULES = (kubernetes, kubernetes_cluster, chaos, aws, gcp, azure, backup, guards)
+MODULES = (kubernetes, kubernetes_cluster, external_secrets, chaos, aws, gcp, azure, backup, guards)
