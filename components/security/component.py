@@ -17,8 +17,14 @@ from components.core.component import ComponentArgs, FactoryComponent
 from components.core.contracts import LineHandle
 from components.core.kube import Manifest, kube_resource
 from components.identity.component import addon_binding
+from components.security import falco
 from components.security.addons import ADDONS
 from components.security.secrets import addon as external_secrets
+from components.security.secrets.addon_scope import (
+    addon_external_secret,
+    addon_secret_store,
+    addon_secrets_account,
+)
 from components.security.secrets.manifests import external_secret, line_secret_store, line_secrets_account
 
 
@@ -58,6 +64,7 @@ class SecurityBaseline(FactoryComponent[SecurityArgs]):
             for r in releases
         }
         self._line_secrets(factory)
+        self._addon_secrets(factory, namespaces)
         self.finish({"addons": sorted(self.addons)})
 
     def _line_secrets(self, factory: str) -> None:
@@ -81,6 +88,29 @@ class SecurityBaseline(FactoryComponent[SecurityArgs]):
             for secret in line.secrets:
                 manifest = external_secret(secret, line, cluster.name, handle.team, factory)
                 self._object(f"{line.name}-secret-{secret.name}", manifest, [namespace, store])
+
+    def _addon_secrets(self, factory: str, namespaces: dict[str, pulumi.Resource]) -> None:
+        """Credentials add-ons read from an existing Secret (Falcosidekick's webhook URL), each from the add-on's
+        own Vault folder through a store only its namespace may use; never a chart value."""
+        eso, vault = self.addons.get(external_secrets.ADDON.name), self.args.config.security.vault
+        wanted = [falco.alert_webhook(self.args.context)] if falco.ADDON.name in self.addons else []
+        secrets = [secret for secret in wanted if secret is not None]
+        if eso is None or vault is None or not secrets:
+            return  # the config check refuses an alert webhook without Vault
+        cluster = self.args.cluster
+        for addon in sorted({secret.addon for secret in secrets}):
+            namespace = next(s.namespace for s in secrets if s.addon == addon)
+            self._object(
+                f"{addon}-secrets-account", addon_secrets_account(addon, namespace, factory), [namespaces[namespace]]
+            )
+            self._object(
+                f"{addon}-secret-store", addon_secret_store(vault, cluster, addon, namespace, factory), eso.objects
+            )
+        for secret in secrets:
+            after = [namespaces[secret.namespace], self.resources[f"{secret.addon}-secret-store"]]
+            self._object(
+                f"{secret.addon}-secret-{secret.name}", addon_external_secret(secret, cluster.name, factory), after
+            )
 
     def _object(self, key: str, manifest: Manifest, after: Sequence[pulumi.Resource]) -> pulumi.Resource:
         return self.own(key, kube_resource(self.child_name(key), manifest, self.child_opts(depends_on=after)))

@@ -2,20 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from components.config.factory import SiteConfig
 from components.config.problems import Problems
-from components.config.types import HttpsUrl, StrictModel
+from components.config.types import StrictModel, VaultPath
 from components.security.gatekeeper.config import GatekeeperConfig
 from components.security.secrets.config import VaultConfig
 
 
+def no_plain_webhook(value: Any) -> Any:
+    """A SIEM/SOAR webhook URL usually carries its credential (a token in the path or query): in a stack file it
+    would sit in Git, in every plan and in state in plain text. The message never repeats the value."""
+    if isinstance(value, str):
+        raise ValueError(
+            "a webhook URL in plain text is refused: it usually carries a credential and would be in Git, in the "
+            "plan and in state; store it in Vault (`vault kv put <security.vault.path>/<cluster>/addon.falco/"
+            "soc-webhook url=<https-url>`, per cluster) and write `alertWebhook: {remoteKey: soc-webhook}`"
+        )
+    return value
+
+
+class FalcoWebhook(StrictModel):
+    remote_key: VaultPath = Field(
+        description=(
+            "Path of the Vault secret holding the URL, inside Falco's own folder `<cluster>/addon.falco/` of the KV "
+            "mount `security.vault.path`: `soc-webhook` is `<path>/data/<cluster>/addon.falco/soc-webhook`. It "
+            "cannot leave that folder."
+        )
+    )
+    remote_property: Annotated[str, Field(min_length=1)] = Field(
+        default="url", description="Field of that Vault secret holding the https:// URL."
+    )
+
+    @model_validator(mode="after")
+    def _inside_the_folder(self) -> FalcoWebhook:
+        if any(part in (".", "..") for part in self.remote_key.split("/")):
+            raise ValueError(f"remoteKey '{self.remote_key}' may not contain '.' or '..': it stays in Falco's folder")
+        return self
+
+
 class FalcoConfig(StrictModel):
-    alert_webhook: HttpsUrl | None = Field(
-        default=None, description="Where Falcosidekick posts alerts (SIEM/SOAR webhook); unset keeps them in logs."
+    alert_webhook: Annotated[FalcoWebhook | None, BeforeValidator(no_plain_webhook)] = Field(
+        default=None,
+        description=(
+            "Where Falcosidekick posts alerts (a SIEM/SOAR webhook, an https:// URL): the Vault secret that holds "
+            "the URL, never the URL itself. External Secrets copies it into a Secret of the `falco` namespace, "
+            "which Falcosidekick reads (the chart's `existingSecret`); needs `security.vault`. Unset keeps "
+            "alerts in logs."
+        ),
     )
     minimum_priority: Literal["emergency", "alert", "critical", "error", "warning", "notice"] = Field(
         default="warning", description="Lowest Falco rule priority forwarded by Falcosidekick."
@@ -31,6 +68,11 @@ class SecurityConfig(StrictModel):
 
 
 def check_security(security: SecurityConfig, site: SiteConfig, problems: Problems) -> None:
+    if security.falco.alert_webhook is not None and security.vault is None:
+        problems.add(
+            ("security", "falco", "alertWebhook"),
+            "needs security.vault: the webhook URL comes from Vault through External Secrets, never from config",
+        )
     if not security.gatekeeper.allowed_images and site.registry_mirror is None:
         problems.add(
             ("security", "gatekeeper", "allowedImages"),

@@ -6,22 +6,46 @@ from typing import Any
 
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, PodSecurity, Values, WorkloadSlot
 from components.core.sizing import resources
+from components.security.secrets.addon_scope import AddonSecret
 
 VERSION = "9.1.0"
 APP_VERSION = "0.44.1"
 SIDEKICK_VERSION = "2.31.1"
+NAME = "falco"
 NAMESPACE = "falco"
+
+
+# The Secret that carries the alert webhook's URL into Falcosidekick (see alert_webhook)
+ALERT_WEBHOOK_SECRET = "falco-alert-webhook"
+WEBHOOK_ADDRESS_ENV = "WEBHOOK_ADDRESS"  # falcosidekick reads its webhook output's URL from this variable
+
+
+def alert_webhook(ctx: ClusterContext) -> AddonSecret | None:
+    """The webhook URL, copied by External Secrets from Falco's own Vault folder into a Secret that Falcosidekick
+    reads through the chart's `config.existingSecret` (falcosidekick chart 0.12.x, the one falco 9.1.0 packs):
+    its container takes `envFrom` the chart's own Secret first and this one last, and of two sources with the
+    same key the last wins (Kubernetes' EnvFromSource). The URL is never a chart value, nor anything the program
+    or its state holds; the Secret the chart renders keeps WEBHOOK_ADDRESS empty."""
+    webhook = ctx.factory.security.falco.alert_webhook
+    if webhook is None:
+        return None
+    return AddonSecret(
+        addon=NAME,
+        namespace=NAMESPACE,
+        name=ALERT_WEBHOOK_SECRET,
+        key=WEBHOOK_ADDRESS_ENV,
+        remote_key=webhook.remote_key,
+        remote_property=webhook.remote_property,
+    )
 
 
 def _sidekick(ctx: ClusterContext) -> dict[str, Any]:
     falco = ctx.factory.security.falco
     config: dict[str, Any] = {}
     if falco.alert_webhook:
-        config["webhook"] = {
-            "address": falco.alert_webhook,
-            "minimumpriority": falco.minimum_priority,
-            "checkcert": True,
-        }
+        # the address comes from ALERT_WEBHOOK_SECRET; the chart's own `webhook.address` stays unset
+        config["webhook"] = {"minimumpriority": falco.minimum_priority, "checkcert": True}
+        config["existingSecret"] = ALERT_WEBHOOK_SECRET
     return {
         "enabled": True,
         "replicaCount": 1 if ctx.single_node else 2,
@@ -57,7 +81,7 @@ def values(ctx: ClusterContext) -> Values:
 
 
 ADDON = AddOn(
-    name="falco",
+    name=NAME,
     namespace=NAMESPACE,
     version=VERSION,
     source=Chart(

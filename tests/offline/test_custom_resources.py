@@ -88,8 +88,13 @@ def test_external_secrets_read_only_their_own_lines_store_and_folder(
             ref, namespace = secret["spec"]["secretStoreRef"], secret["metadata"]["namespace"]
             assert ref["kind"] == "ClusterSecretStore" and ref["name"] in stores, (cluster, secret["metadata"])
             assert stores[ref["name"]]["spec"]["conditions"] == [{"namespaces": [namespace]}], "its own line's store"
-            line = namespace.removeprefix("line-")
-            assert all(d["remoteRef"]["key"].startswith(f"{cluster}/{line}/") for d in secret["spec"]["data"])
+            # a line's folder is <cluster>/<line>/; a platform add-on's <cluster>/addon.<add-on>/, read through its
+            # own store vault-addon.<add-on>
+            scope = (
+                namespace.removeprefix("line-") if namespace.startswith("line-") else ref["name"].removeprefix("vault-")
+            )
+            assert namespace.startswith("line-") or scope.startswith("addon."), (cluster, secret["metadata"])
+            assert all(d["remoteRef"]["key"].startswith(f"{cluster}/{scope}/") for d in secret["spec"]["data"])
             assert secret["spec"]["data"] and all(
                 d["remoteRef"]["key"] and d["secretKey"] for d in secret["spec"]["data"]
             )

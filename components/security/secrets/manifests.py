@@ -57,9 +57,10 @@ def line_secrets_account(line: LineConfig, team: str, factory: str) -> dict[str,
     }
 
 
-def line_secret_store(
-    vault: VaultConfig, cluster: ClusterConfig, line: LineConfig, team: str, factory: str
+def vault_provider(
+    vault: VaultConfig, cluster: ClusterConfig, role: str, account: str, namespace: str
 ) -> dict[str, Any]:
+    """A store's `provider.vault`: log in with the token of one service account, as one Vault role."""
     provider: dict[str, Any] = {
         "server": vault.server,
         "path": vault.path,
@@ -67,8 +68,8 @@ def line_secret_store(
         "auth": {
             "kubernetes": {
                 "mountPath": auth_mount(vault, cluster),
-                "role": vault_role(vault, cluster.name, line.name),
-                "serviceAccountRef": {"name": LINE_SECRETS_ACCOUNT, "namespace": line.namespace},
+                "role": role,
+                "serviceAccountRef": {"name": account, "namespace": namespace},
             }
         },
     }
@@ -79,6 +80,14 @@ def line_secret_store(
             "key": vault.ca.key,
             "namespace": NAMESPACE,
         }
+    return provider
+
+
+def line_secret_store(
+    vault: VaultConfig, cluster: ClusterConfig, line: LineConfig, team: str, factory: str
+) -> dict[str, Any]:
+    role = vault_role(vault, cluster.name, line.name)
+    provider = vault_provider(vault, cluster, role, LINE_SECRETS_ACCOUNT, line.namespace)
     return {
         "apiVersion": API_VERSION,
         "kind": "ClusterSecretStore",
