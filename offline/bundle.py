@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from components.catalogue.footprint import Footprint, footprint
+from components.catalogue.images import is_digest_pinned
 from components.catalogue.model import Chart
 from components.catalogue.release import Release
 from components.core import vocabulary as vocab
@@ -35,6 +36,11 @@ class ClusterBundle:
 
     def artifacts(self) -> list[str]:
         return sorted({artifact for release in self.releases for artifact in release.artifacts()})
+
+    def not_digest_pinned(self) -> list[str]:
+        """Images and artifacts that run by tag alone: what `make pin-digests` has to resolve (or, for the
+        scanner databases, what is tag-pinned on purpose: see each catalogue entry's source)."""
+        return sorted(reference for reference in self.images() + self.artifacts() if not is_digest_pinned(reference))
 
 
 def _chart_release(registration: Registration) -> Release:
@@ -84,6 +90,7 @@ def _addon_document(release: Release, cluster: ClusterBundle) -> dict[str, Any]:
     document.update(
         images=release.images(),
         artifacts=release.artifacts(),
+        notDigestPinned=sorted(r for r in release.images() + release.artifacts() if not is_digest_pinned(r)),
         footprint=cluster.footprint.per_addon[addon.name].as_dict(),
     )
     return document
@@ -95,6 +102,7 @@ def bundle_document(result: dict[str, ClusterBundle]) -> dict[str, Any]:
             "addons": {release.addon.name: _addon_document(release, b) for release in b.releases},
             "images": b.images(),
             "artifacts": b.artifacts(),
+            "notDigestPinned": b.not_digest_pinned(),
             "footprint": {
                 "steadyState": b.footprint.steady.as_dict(),
                 "scanJobs": b.footprint.transient.as_dict(),
@@ -116,14 +124,18 @@ def _source_line(release: Release) -> str:
     return f"    manifests  {addon.name} {addon.version} ({len(release.manifests)} object(s) rendered here)"
 
 
+def _pin_note(reference: str) -> str:
+    return "" if is_digest_pinned(reference) else "  (not digest-pinned)"
+
+
 def report_lines(result: dict[str, ClusterBundle]) -> list[str]:
     lines = []
     for cluster, b in result.items():
         steady, jobs = b.footprint.steady.as_dict(), b.footprint.transient.as_dict()
         lines.append(f"  cluster {cluster}:")
         lines += [_source_line(release) for release in b.releases]
-        lines += [f"    image  {image}" for image in b.images()]
-        lines += [f"    oci    {artifact}" for artifact in b.artifacts()]
+        lines += [f"    image  {image}{_pin_note(image)}" for image in b.images()]
+        lines += [f"    oci    {artifact}{_pin_note(artifact)}" for artifact in b.artifacts()]
         lines.append(
             f"    footprint (requests / limits, 1 node): CPU {steady['cpuRequests']} / {steady['cpuLimits']} cores, "
             f"memory {steady['memoryRequestsGiB']} / {steady['memoryLimitsGiB']} GiB; "

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.catalogue.model import Chart, Manifest, PodSecurityLevel
+from components.catalogue.network import NetworkNeeds, network_policies
 from components.catalogue.release import Release
 from components.catalogue.values import get_path, set_path
 from components.config.factory import ClusterConfig
@@ -51,6 +52,22 @@ def namespace_manifests(
             metadata["annotations"] = {vocab.POD_SECURITY_EXEMPTION: " ".join(dict.fromkeys(reasons))}
         found.append({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
     return found
+
+
+def namespace_network_policies(
+    releases: Iterable[Release], factory: str, cluster: ClusterConfig, component: str
+) -> list[Manifest]:
+    """Per namespace of add-ons that declare their network needs: default deny, then each declared path."""
+    grouped: dict[str, dict[str, NetworkNeeds]] = {}
+    for release in releases:
+        if release.network is not None:
+            grouped.setdefault(release.addon.namespace, {})[release.addon.name] = release.network
+    labels = vocab.standard_labels(factory, component=component)
+    return [
+        policy
+        for namespace, needs in sorted(grouped.items())
+        for policy in network_policies(namespace, needs, cluster, labels)
+    ]
 
 
 def _chart_values(release: Release, binding: IdentityBinding | None) -> dict[str, Any]:
@@ -149,7 +166,7 @@ def install(
 def install_namespaces(
     owner: FactoryComponent[Any], releases: Sequence[Release], factory: str, cluster: ClusterConfig, component: str
 ) -> dict[str, pulumi.Resource]:
-    return {
+    namespaces: dict[str, pulumi.Resource] = {
         ns["metadata"]["name"]: owner.own(
             f"ns-{ns['metadata']['name']}",
             # stateful: deleting a platform namespace deletes everything the add-on keeps there
@@ -157,3 +174,10 @@ def install_namespaces(
         )
         for ns in namespace_manifests(releases, factory, cluster, component)
     }
+    # each namespace closed before anything runs in it is the aim, but a chart waiting for its policies would
+    # deepen every first `up` by one step; they are applied alongside it, right after the namespace
+    for policy in namespace_network_policies(releases, factory, cluster, component):
+        key = f"ns-{policy['metadata']['namespace']}-networkpolicy-{policy['metadata']['name']}"
+        after = owner.child_opts(depends_on=[namespaces[policy["metadata"]["namespace"]]])
+        owner.own(key, kube_resource(owner.child_name(key), policy, after))
+    return namespaces

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from components.catalogue.images import Image
+from components.catalogue.network import NetworkNeeds
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 
@@ -42,13 +44,16 @@ class ClusterContext:
 @dataclass(frozen=True)
 class ImageSlot:
     """Where a chart's values name one image: an optional registry key, the repository key, the tag key
-    (or a tag the software itself chooses, for OCI artifacts such as scanner databases)."""
+    (or a tag the software itself chooses, for OCI artifacts such as scanner databases), the pull policy key,
+    and the catalogue's pinned image the values must name there (tag and digest)."""
 
     repository_key: str
     tag_key: str | None = None
     registry_key: str | None = None
     tag: str | None = None
     artifact: bool = False
+    image: Image | None = None
+    pull_policy_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class Manifests:
     the rendered pod specs, so there are no slots to keep in step."""
 
     render: Callable[[ClusterContext], list[Manifest]]
+    images: tuple[Image, ...] = ()  # every image the rendered pod specs may name (before the site mirror)
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,10 @@ class AddOn:
     identity: ServiceAccountIdentity | None = None
     brings: Callable[[ClusterContext], list[BroughtResource]] = _nothing
     enabled: Callable[[ClusterContext], bool] = _always
+    # what its pods may reach and be reached by; its namespace denies everything else (catalogue/network.py).
+    # None only for an add-on that renders its own NetworkPolicies, default deny included (the pack's
+    # segmentation policy holds every namespace to one)
+    network: Callable[[ClusterContext], NetworkNeeds] | None = None
 
     def __post_init__(self) -> None:
         if self.pod_security.level != "restricted" and not self.pod_security.reason:
@@ -137,3 +147,10 @@ class AddOn:
     @property
     def exemption(self) -> str:
         return self.exempt_because or self.pod_security.reason or CATALOGUE_REASON
+
+    def images(self) -> tuple[Image, ...]:
+        """The pinned images and artifacts this add-on can pull, as the catalogue records them (before the site
+        mirror): what `make pin-digests` resolves and what admission may admit in its namespace."""
+        if isinstance(self.source, Chart):
+            return tuple(slot.image for slot in self.source.images if slot.image is not None)
+        return self.source.images

@@ -17,6 +17,7 @@ from components.catalogue.model import (
     Values,
     WorkloadSlot,
 )
+from components.catalogue.network import NetworkNeeds
 from components.catalogue.values import get_path
 from components.core import vocabulary as vocab
 from components.core.kube import containers, pod_spec
@@ -32,6 +33,7 @@ class Release:
     values: Values = field(default_factory=dict)
     manifests: tuple[Manifest, ...] = ()
     brought: tuple[BroughtResource, ...] = ()
+    network: NetworkNeeds | None = None  # None: the add-on renders its own NetworkPolicies
 
     def images(self) -> list[str]:
         if isinstance(self.addon.source, Chart):
@@ -82,9 +84,10 @@ def _labelled(addon: AddOn, manifest: Manifest, mirror: str | None) -> Manifest:
 def resolve(addon: AddOn, ctx: ClusterContext) -> Release:
     site = ctx.factory.site
     brought = tuple(addon.brings(ctx))
+    network = addon.network(ctx) if addon.network else None
     if isinstance(addon.source, Chart):
         chart, repository = chart_source(addon.source, site.chart_mirror)
         values = mirrored(addon.source.values(ctx), addon.source.images, site.registry_mirror)
-        return Release(addon, chart, repository, values, brought=brought)
+        return Release(addon, chart, repository, values, brought=brought, network=network)
     manifests = tuple(_labelled(addon, m, site.registry_mirror) for m in addon.source.render(ctx))
-    return Release(addon, manifests=manifests, brought=brought)
+    return Release(addon, manifests=manifests, brought=brought, network=network)

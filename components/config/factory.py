@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
+from components.config.api_server import ApiServerConfig
 from components.config.problems import Problems
 from components.config.types import (
     ConfigKey,
@@ -64,6 +65,14 @@ class ClusterConfig(StrictModel):
         description=(
             "Cloud identity federation for line workloads and add-ons. EKS needs `aws`, GKE `gcp`, AKS `azure`; "
             "k3s/RKE2 may federate any cloud through a self-hosted OIDC issuer. Unset: no cloud identity."
+        ),
+    )
+    api_server: ApiServerConfig | None = Field(
+        default=None,
+        description=(
+            "Where pods reach this cluster's API server (NetworkPolicy cannot select it by label). Unset: the "
+            "platform's namespaces may reach any address on the API server's ports (443 and the endpoints' port), "
+            "and the plan says so; set it to hold them to the API server itself."
         ),
     )
     vault_auth_mount_path: VaultPath | None = Field(

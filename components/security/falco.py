@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, PodSecurity, Values, WorkloadSlot
+from components.catalogue.network import ClusterDns, External, NetworkNeeds, OwnPods, Path
 from components.core.sizing import resources
 from components.security.secrets.addon_scope import AddonSecret
 
@@ -13,6 +15,32 @@ APP_VERSION = "0.44.1"
 SIDEKICK_VERSION = "2.31.1"
 NAME = "falco"
 NAMESPACE = "falco"
+
+FALCO_IMAGE = Image(
+    "docker.io",
+    "falcosecurity/falco",
+    APP_VERSION,
+    "sha256:d0cfe422d6ac0e0f20857798f46c7d7273210e1b064b22821e4e6e7f843cde6b",
+    source=(
+        "public GitHub files found by exact search (the search index does not name their repositories): a k3s "
+        "cluster's live image inventory listing DaemonSet/falco from chart falco 9.1.0 at this digest, a Falco "
+        "evaluation log naming chart 9.1.0 and this digest, and three pinned env/script files; all five agree. "
+        "No falcosecurity file publishes it: verify with `make pin-digests`."
+    ),
+)
+SIDEKICK_IMAGE = Image(
+    "docker.io",
+    "falcosecurity/falcosidekick",
+    SIDEKICK_VERSION,
+    None,
+    source=(
+        "not digest-pinned: no public file read here names a digest for falcosidekick 2.31.1 (manifests found pin "
+        "it by tag only); resolve it with `make pin-digests` where the registry is reachable."
+    ),
+)
+# Falco's capabilities on the modern eBPF probe, least privileged (chart `driver.modernEbpf.leastPrivileged`,
+# falco 9.1.0 pod-template.tpl): what the container gets instead of `privileged: true`
+LEAST_PRIVILEGED_CAPABILITIES = ("BPF", "SYS_RESOURCE", "PERFMON", "SYS_PTRACE")
 
 
 # The Secret that carries the alert webhook's URL into Falcosidekick (see alert_webhook)
@@ -49,19 +77,51 @@ def _sidekick(ctx: ClusterContext) -> dict[str, Any]:
     return {
         "enabled": True,
         "replicaCount": 1 if ctx.single_node else 2,
-        "image": {"registry": "docker.io", "repository": "falcosecurity/falcosidekick", "tag": SIDEKICK_VERSION},
+        "image": {
+            "registry": SIDEKICK_IMAGE.registry,
+            "repository": SIDEKICK_IMAGE.repository,
+            "tag": SIDEKICK_IMAGE.pinned_tag,
+            "pullPolicy": PINNED_PULL_POLICY,
+        },
         "resources": resources("10m", "32Mi", "100m", "128Mi"),
         "webui": {"enabled": False},
         "config": config,
     }
 
 
+SIDEKICK_PORT = 2801  # falcosidekick chart 0.12.x service.port and container port
+FALCO_PODS = {"app.kubernetes.io/name": "falco"}
+SIDEKICK_PODS = {"app.kubernetes.io/name": "falcosidekick"}
+
+
+def network(ctx: ClusterContext) -> NetworkNeeds:
+    """Falco sends events to Falcosidekick only; Falcosidekick posts alerts to the webhook only. Neither talks
+    to the API server (no Kubernetes metadata collector: Falco names pods from the container runtime)."""
+    paths = [
+        Path("sidekick", "egress", OwnPods(SIDEKICK_PODS), "events to Falcosidekick", (SIDEKICK_PORT,), FALCO_PODS),
+        Path("dns", "egress", ClusterDns(), "resolves the Falcosidekick service and the webhook host"),
+        Path("events", "ingress", OwnPods(FALCO_PODS), "events from Falco", (SIDEKICK_PORT,), SIDEKICK_PODS),
+    ]
+    if ctx.factory.security.falco.alert_webhook is not None:
+        # the webhook's URL is a secret, so its port is unknown here: https on 443
+        webhook = External("the alert webhook (HTTPS)", (443,))
+        paths.append(Path("webhook", "egress", webhook, "posts alerts to the SIEM/SOAR", pods=SIDEKICK_PODS))
+    return NetworkNeeds(tuple(paths))
+
+
 def values(ctx: ClusterContext) -> Values:
     result: Values = {
-        "image": {"registry": "docker.io", "repository": "falcosecurity/falco", "tag": APP_VERSION},
+        "image": {
+            "registry": FALCO_IMAGE.registry,
+            "repository": FALCO_IMAGE.repository,
+            "tag": FALCO_IMAGE.pinned_tag,
+            "pullPolicy": PINNED_PULL_POLICY,
+        },
         # the probe is compiled into Falco: nothing is downloaded or built on the node, which air-gapped
-        # plants require
-        "driver": {"kind": "modern_ebpf"},
+        # plants require. Least privileged: the container gets the four capabilities the probe needs
+        # (LEAST_PRIVILEGED_CAPABILITIES) instead of `privileged: true`, so a compromised Falco cannot load kernel
+        # modules, mount filesystems or reach every device of the node
+        "driver": {"kind": "modern_ebpf", "modernEbpf": {"leastPrivileged": True}},
         # rules ship in the image; an air-gapped plant cannot follow the online rules index
         "falcoctl": {"artifact": {"install": {"enabled": False}, "follow": {"enabled": False}}},
         # falcosecurity/charts#1057: with falcoctl and the driver loader both off, chart 9.1.x registers the
@@ -89,11 +149,19 @@ ADDON = AddOn(
         repository="https://falcosecurity.github.io/charts",
         values=values,
         images=(
-            ImageSlot(registry_key="image.registry", repository_key="image.repository", tag_key="image.tag"),
+            ImageSlot(
+                registry_key="image.registry",
+                repository_key="image.repository",
+                tag_key="image.tag",
+                image=FALCO_IMAGE,
+                pull_policy_key="image.pullPolicy",
+            ),
             ImageSlot(
                 registry_key="falcosidekick.image.registry",
                 repository_key="falcosidekick.image.repository",
                 tag_key="falcosidekick.image.tag",
+                image=SIDEKICK_IMAGE,
+                pull_policy_key="falcosidekick.image.pullPolicy",
             ),
         ),
         workloads=(
@@ -101,8 +169,12 @@ ADDON = AddOn(
             WorkloadSlot("falcosidekick", "falcosidekick.resources", replicas_key="falcosidekick.replicaCount"),
         ),
     ),
+    network=network,
     pod_security=PodSecurity(
         "privileged",
-        "Falco's modern-eBPF probe needs privileged mode, hostPID and host mounts to observe every syscall.",
+        "Falco's modern-eBPF probe runs least privileged, not as a privileged container, but still beyond baseline: "
+        "the capabilities BPF, PERFMON, SYS_RESOURCE and SYS_PTRACE, AppArmor unconfined (eBPF programs cannot "
+        "load under the runtime's default profile) and host mounts (/proc, and read-only /etc and /sys/kernel) plus "
+        "the container runtime's socket, to observe every syscall and name its container.",
     ),
 )

@@ -2,23 +2,93 @@
 
 from __future__ import annotations
 
+from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, PodSecurity, Values, WorkloadSlot
+from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
 from components.core.sizing import resources
 
 VERSION = "0.28.1"
 APP_VERSION = "0.26.1"
 TRIVY_VERSION = "0.62.1"
-NODE_COLLECTOR_VERSION = "0.3.1"
 NAMESPACE = "trivy-system"
+
+OPERATOR_IMAGE = Image(
+    "mirror.gcr.io",
+    "aquasec/trivy-operator",
+    APP_VERSION,
+    None,
+    source=(
+        "not digest-pinned: no public file read here names a digest for trivy-operator 0.26.1; resolve it with "
+        "`make pin-digests` where the registry is reachable."
+    ),
+)
+# mirror.gcr.io is Google's pull-through cache of Docker Hub: it serves docker.io/aquasec/trivy's manifests
+# unchanged, so the digest is the same
+TRIVY_IMAGE = Image(
+    "mirror.gcr.io",
+    "aquasec/trivy",
+    TRIVY_VERSION,
+    "sha256:fc10faf341a1d8fa8256c5ff1a6662ef74dd38b65034c8ce42346cf958a02d5d",
+    source=(
+        "coopnorge/mage internal/targets/terraform/tools.Dockerfile (Renovate-maintained: "
+        "docker.io/aquasec/trivy:0.62.1@sha256:fc10faf3...); three more public Dockerfiles and scripts agree."
+    ),
+)
+# Trivy's databases and checks bundle are OCI artifacts republished under the same schema tag every few hours:
+# a digest would freeze vulnerability data at one day, so they stay tag-pinned on purpose (the scanner
+# verifies the database's schema version itself)
+_MUTABLE_ARTIFACT = (
+    "tag-pinned on purpose: the publisher replaces this schema tag with fresh vulnerability data every few "
+    "hours; a digest would freeze the data the plant is judged against."
+)
+DB_ARTIFACT = Image("mirror.gcr.io", "aquasec/trivy-db", "2", None, source=_MUTABLE_ARTIFACT, moving=True)
+JAVA_DB_ARTIFACT = Image("mirror.gcr.io", "aquasec/trivy-java-db", "1", None, source=_MUTABLE_ARTIFACT, moving=True)
+CHECKS_ARTIFACT = Image("mirror.gcr.io", "aquasec/trivy-checks", "1", None, source=_MUTABLE_ARTIFACT, moving=True)
+
+
+OPERATOR_PODS = {"app.kubernetes.io/name": "trivy-operator"}
+
+
+def registry_ports(ctx: ClusterContext) -> tuple[int, ...]:
+    """HTTPS, and the site mirror's own port when it names one (registry.plant.local:5000/mirror)."""
+    mirror = ctx.factory.site.registry_mirror
+    host = mirror.split("/", 1)[0] if mirror else ""
+    return tuple(sorted({443, *([int(host.rsplit(":", 1)[1])] if ":" in host else [])}))
+
+
+def network(ctx: ClusterContext) -> NetworkNeeds:
+    """The operator talks to the API server; its scan jobs pull the images they scan and the vulnerability
+    databases (from the site mirror where there is one)."""
+    registries = External("image registries and the vulnerability databases", registry_ports(ctx))
+    return NetworkNeeds(
+        (
+            Path(
+                "api-server",
+                "egress",
+                ApiServer(),
+                "reads workloads, runs scan jobs, writes reports",
+                pods=OPERATOR_PODS,
+            ),
+            Path("dns", "egress", ClusterDns(), "resolves registry hosts"),
+            Path("registries", "egress", registries, "pulls the images it scans, its databases and checks"),
+        )
+    )
 
 
 def values(ctx: ClusterContext) -> Values:
     small = ctx.single_node
     return {
-        "image": {"registry": "mirror.gcr.io", "repository": "aquasec/trivy-operator", "tag": APP_VERSION},
+        "image": {
+            "registry": OPERATOR_IMAGE.registry,
+            "repository": OPERATOR_IMAGE.repository,
+            "tag": OPERATOR_IMAGE.pinned_tag,
+            "pullPolicy": PINNED_PULL_POLICY,
+        },
         "resources": resources("50m", "128Mi", "500m", "512Mi"),
-        # scans of the platform's own namespaces are the vendor's job, not the plant's
-        "excludeNamespaces": ",".join(ctx.platform_namespaces),
+        # every namespace is scanned, the platform's own included: a CVE in Falco, Gatekeeper or the CNI is the
+        # plant's exposure as much as one in a line. Nothing needs excluding: trivy-operator never scans the
+        # scan jobs it runs itself (it skips what it manages)
+        "excludeNamespaces": "",
         "operator": {
             "replicas": 1,
             # default 10 concurrent scan jobs would swamp a cell's node during a rollout
@@ -26,21 +96,36 @@ def values(ctx: ClusterContext) -> Values:
             "scanJobTTL": "10m",
             "sbomGenerationEnabled": not small,
             "exposedSecretScannerEnabled": True,
+            # the node collector mounts the node's etcd data, kubelet and /etc/kubernetes directories (keys
+            # included) into a job of this namespace; kube-bench runs the CIS node checks with only the files
+            # they read (kube_bench.py), so trivy does not
+            "infraAssessmentScannerEnabled": False,
+            # without it the operator's ClusterRole grants get/create/update on every Secret of the cluster and
+            # nodes/proxy (the kubelet API) so that scans can borrow workloads' image pull secrets; scans pull
+            # with trivy's own registry access instead (rbac_review below)
+            "accessGlobalSecretsAndServiceAccount": False,
         },
         "trivy": {
-            "image": {"registry": "mirror.gcr.io", "repository": "aquasec/trivy", "tag": TRIVY_VERSION},
+            "image": {
+                "registry": TRIVY_IMAGE.registry,
+                "repository": TRIVY_IMAGE.repository,
+                "tag": TRIVY_IMAGE.pinned_tag,
+                "pullPolicy": PINNED_PULL_POLICY,
+            },
             "resources": resources("100m", "128Mi", "500m", "512Mi"),
             # the vulnerability databases are OCI artifacts: an air-gapped plant serves them from its mirror
-            "dbRegistry": "mirror.gcr.io",
-            "dbRepository": "aquasec/trivy-db",
-            "javaDbRegistry": "mirror.gcr.io",
-            "javaDbRepository": "aquasec/trivy-java-db",
+            "dbRegistry": DB_ARTIFACT.registry,
+            "dbRepository": DB_ARTIFACT.repository,
+            "javaDbRegistry": JAVA_DB_ARTIFACT.registry,
+            "javaDbRepository": JAVA_DB_ARTIFACT.repository,
             "severity": "HIGH,CRITICAL" if small else "MEDIUM,HIGH,CRITICAL",
         },
-        "nodeCollector": {
-            "registry": "ghcr.io",
-            "repository": "aquasecurity/node-collector",
-            "tag": NODE_COLLECTOR_VERSION,
+        # the config-audit checks are an OCI artifact too: without this the operator pulls them from the public
+        # registry even where the site mirror serves everything else
+        "policiesBundle": {
+            "registry": CHECKS_ARTIFACT.registry,
+            "repository": CHECKS_ARTIFACT.repository,
+            "tag": CHECKS_ARTIFACT.tag,
         },
     }
 
@@ -54,19 +139,41 @@ ADDON = AddOn(
         repository="https://aquasecurity.github.io/helm-charts/",
         values=values,
         images=(
-            ImageSlot(registry_key="image.registry", repository_key="image.repository", tag_key="image.tag"),
             ImageSlot(
-                registry_key="trivy.image.registry", repository_key="trivy.image.repository", tag_key="trivy.image.tag"
+                registry_key="image.registry",
+                repository_key="image.repository",
+                tag_key="image.tag",
+                image=OPERATOR_IMAGE,
+                pull_policy_key="image.pullPolicy",
             ),
             ImageSlot(
-                registry_key="nodeCollector.registry",
-                repository_key="nodeCollector.repository",
-                tag_key="nodeCollector.tag",
+                registry_key="trivy.image.registry",
+                repository_key="trivy.image.repository",
+                tag_key="trivy.image.tag",
+                image=TRIVY_IMAGE,
+                pull_policy_key="trivy.image.pullPolicy",
             ),
             # OCI artifacts, not images, but mirrored the same way; trivy pulls these schema-major tags
-            ImageSlot(registry_key="trivy.dbRegistry", repository_key="trivy.dbRepository", tag="2", artifact=True),
             ImageSlot(
-                registry_key="trivy.javaDbRegistry", repository_key="trivy.javaDbRepository", tag="1", artifact=True
+                registry_key="trivy.dbRegistry",
+                repository_key="trivy.dbRepository",
+                tag=DB_ARTIFACT.tag,
+                artifact=True,
+                image=DB_ARTIFACT,
+            ),
+            ImageSlot(
+                registry_key="trivy.javaDbRegistry",
+                repository_key="trivy.javaDbRepository",
+                tag=JAVA_DB_ARTIFACT.tag,
+                artifact=True,
+                image=JAVA_DB_ARTIFACT,
+            ),
+            ImageSlot(
+                registry_key="policiesBundle.registry",
+                repository_key="policiesBundle.repository",
+                tag_key="policiesBundle.tag",
+                artifact=True,
+                image=CHECKS_ARTIFACT,
             ),
         ),
         workloads=(
@@ -76,9 +183,11 @@ ADDON = AddOn(
             ),
         ),
     ),
+    network=network,
     pod_security=PodSecurity(
-        "privileged",
-        "trivy-operator's node-collector jobs read kubelet and etcd configuration through read-only hostPath "
-        "mounts; the operator itself runs restricted.",
+        "baseline",
+        "trivy-operator's scan jobs run as the scanner image's root user without a seccomp profile (the chart's "
+        "scan-job security context drops every capability and privilege escalation, nothing more), which "
+        "restricted refuses; nothing here needs host access (the node collector is off).",
     ),
 )

@@ -1,9 +1,11 @@
-"""Every namespace is a zone with a default-deny NetworkPolicy in both directions, unless it is an exempt
-system or platform namespace (one list, with reasons, shared with the Gatekeeper constraints).
+"""Every namespace is a zone with a default-deny NetworkPolicy in both directions, except Kubernetes' own.
 
 CIS 5.3.2 asks it of every namespace. Whether a namespace is a production line is said by a label its author
 controls, so the rule must not depend on it: a namespace made by a person, a template or a chart without the
-line label is judged like any other."""
+line label is judged like any other. Platform namespaces are judged too: their components are tier 0 (Falco
+sees every syscall, External Secrets holds every line's secrets), so a compromised one must stay in its zone.
+The admission exemptions (`exemptNamespaces`) do not apply here: being exempt from the lines' image and pod
+rules says nothing about the network."""
 
 from __future__ import annotations
 
@@ -25,7 +27,10 @@ from factory_policies.controls import (
     metadata,
 )
 from factory_policies.kit import each, stack_policy
-from factory_policies.settings import setting
+
+# Kubernetes' own namespaces (a copy of components/core/contracts.SYSTEM_NAMESPACES, tested equal): the CNI,
+# CoreDNS and kube-proxy live there and are the distribution's, not this program's, to close
+KUBERNETES_NAMESPACES = frozenset({"kube-node-lease", "kube-public", "kube-system"})
 
 
 def is_default_deny(props: Mapping[str, Any]) -> bool:
@@ -42,11 +47,10 @@ def _check(args: StackValidationArgs, report_violation: ReportViolation) -> None
         for r in args.resources
         if r.resource_type == K8S_NETWORK_POLICY and is_default_deny(r.props)
     }
-    exempt = set(setting(args, "exemptNamespaces"))
     zones = [
         r
         for r in args.resources
-        if r.resource_type == K8S_NAMESPACE and str(metadata(r.props).get("name")) not in exempt
+        if r.resource_type == K8S_NAMESPACE and str(metadata(r.props).get("name")) not in KUBERNETES_NAMESPACES
     ]
 
     def judge(namespace: Any) -> list[str]:
@@ -60,7 +64,7 @@ def _check(args: StackValidationArgs, report_violation: ReportViolation) -> None
         )
         return [
             f"{kind} '{name}' has no default-deny NetworkPolicy (empty podSelector, policyTypes Ingress and "
-            "Egress, no rules); only exempt system and platform namespaces may go without"
+            "Egress, no rules); only Kubernetes' own namespaces may go without, platform namespaces included"
         ]
 
     each(zones, judge, report_violation)
@@ -70,9 +74,10 @@ line_default_deny = stack_policy(
     name="line-namespace-default-deny",
     title="Every namespace is a default-deny zone",
     description=(
-        "Each namespace that is not an exempt system or platform namespace (config `exemptNamespaces`) has a "
+        "Each namespace that is not Kubernetes' own (kube-system, kube-public, kube-node-lease) has a "
         "NetworkPolicy that selects every pod and denies all ingress and egress; only explicitly declared "
-        "conduits are opened on top of it. Whether a namespace is a production line does not matter: that "
+        "conduits are opened on top of it. Platform namespaces are no exception: a compromised platform "
+        "component must not reach the lines. Whether a namespace is a production line does not matter: that "
         "label is under its author's control."
     ),
     controls=(IEC_62443("SR 5.1"), IEC_62443("SR 5.2"), CIS_KUBERNETES("5.3.2")),
@@ -81,8 +86,7 @@ line_default_deny = stack_policy(
     severity=Severity.HIGH,
     remediation=(
         "Create a NetworkPolicy named default-deny in the namespace with podSelector {} and policyTypes "
-        "[Ingress, Egress]; declare every needed conduit as a flow in the stack config. A platform namespace "
-        "that cannot be closed goes into `exemptNamespaces`, with its reason."
+        "[Ingress, Egress]; declare every needed conduit as a flow in the stack config, and every path a "
+        "platform add-on needs as its catalogue entry's `network` (components/catalogue/network.py)."
     ),
-    config=("exemptNamespaces",),
 )

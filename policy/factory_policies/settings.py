@@ -26,21 +26,27 @@ EXEMPT_NAMESPACES: dict[str, str] = {
         "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
         "lines' allow-list."
     ),
-    "falco": "Falco's modern-eBPF probe needs privileged mode, hostPID and host mounts to observe every syscall.",
+    "falco": (
+        "Falco's modern-eBPF probe runs least privileged, not as a privileged container, but still beyond baseline: "
+        "the capabilities BPF, PERFMON, SYS_RESOURCE and SYS_PTRACE, AppArmor unconfined (eBPF programs cannot load "
+        "under the runtime's default profile) and host mounts (/proc, and read-only /etc and /sys/kernel) plus the "
+        "container runtime's socket, to observe every syscall and name its container."
+    ),
     "gatekeeper-system": (
         "The admission controller itself; Gatekeeper exempts its namespace so a bad constraint can never lock "
         "out the component that would fix it."
     ),
     "kube-bench": (
-        "kube-bench runs the CIS node checks: it needs hostPID and hostPath mounts of /etc and /var/lib, weekly, "
-        "for a few minutes."
+        "kube-bench runs the CIS node checks on every node: it needs hostPID (the kubelet's flags) and read-only "
+        "hostPath mounts of the kubelet's kubeconfig, config and CA certificate, as root with no capabilities."
     ),
     "kube-node-lease": "Kubernetes' node heartbeats (Lease objects); no workloads.",
     "kube-public": "Kubernetes' public bootstrap data (cluster-info); no workloads.",
     "kube-system": "Kubernetes' own add-ons (CNI, CoreDNS, kube-proxy, CSI node plugins) need host access.",
     "trivy-system": (
-        "trivy-operator's node-collector jobs read kubelet and etcd configuration through read-only hostPath "
-        "mounts; the operator itself runs restricted."
+        "trivy-operator's scan jobs run as the scanner image's root user without a seccomp profile (the chart's "
+        "scan-job security context drops every capability and privilege escalation, nothing more), which restricted "
+        "refuses; nothing here needs host access (the node collector is off)."
     ),
 }
 

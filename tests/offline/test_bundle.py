@@ -36,9 +36,11 @@ def test_footprint_is_read_from_the_values_the_charts_receive(recording: Recordi
 def test_a_manifest_add_ons_footprint_is_read_from_its_pod_spec(recording: Recording) -> None:
     found = bundle.bundles(recording)["edge"]
     bench = next(r for r in found.releases if r.addon.name == "kube-bench")
-    [cron_job] = bench.manifests
-    container = cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    [daemon_set] = bench.manifests
+    container = daemon_set["spec"]["template"]["spec"]["containers"][0]
+    # a DaemonSet: part of the steady state, once per node (the plan assumes one)
     assert found.footprint.per_addon["kube-bench"].memory_limits == quantity(container["resources"]["limits"]["memory"])
+    assert found.footprint.steady.memory_requests >= quantity(container["resources"]["requests"]["memory"])
 
 
 def test_edge_small_platform_fits_the_budget(runs: Runs) -> None:
@@ -59,12 +61,17 @@ def test_bundle_lists_every_add_on_and_image_the_stack_needs(runs: Runs, tmp_pat
         assert cluster["addons"]["kube-bench"]["source"] == "manifests"
         assert cluster["addons"]["falco"]["source"] == "chart"
         assert any("kube-bench" in image for image in cluster["images"])
-        assert len(cluster["images"]) >= 8
+        assert len(cluster["images"]) >= 7
         assert sorted({i for a in cluster["addons"].values() for i in a["images"]}) == cluster["images"]
+        # the digests the catalogue records reach the bundle; what has none is listed as such, never hidden
+        assert any("kube-bench:v0.15.6@sha256:" in image for image in cluster["images"])
+        unpinned = [i for i in cluster["images"] + cluster["artifacts"] if "@sha256:" not in i]
+        assert cluster["notDigestPinned"] == sorted(unpinned) and unpinned
+        assert all(set(a["notDigestPinned"]) <= set(unpinned) for a in cluster["addons"].values())
 
 
 def test_a_pod_outside_the_catalogue_is_refused(recording: Recording) -> None:
-    bench = next(r for r in recording.resources if r.name == "testwerk-edge-baseline-kube-bench-cronjob")
+    bench = next(r for r in recording.resources if r.name == "testwerk-edge-baseline-kube-bench-daemonset")
     stray = Recording(recording.project, recording.stack, list(recording.resources))
     unlabelled = {**bench.inputs, "metadata": {**bench.inputs["metadata"], "labels": {}}}
     stray.resources[stray.resources.index(bench)] = type(bench)(**{**bench.__dict__, "inputs": unlabelled})

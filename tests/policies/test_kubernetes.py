@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 import factory_policies as fp
+from components.core.contracts import SYSTEM_NAMESPACES
+from factory_policies.segmentation import KUBERNETES_NAMESPACES
 from factory_policies.workloads import POD_SPEC_PATHS
 from tests.support.policy_cases.kubernetes import CRONJOB, DEPLOYMENT, NETPOL, NS, REGISTRIES, ROLE, workload
 from tests.support.policy_cases.kubernetes_cluster import FALCO_NS
@@ -73,8 +75,8 @@ def test_a_namespace_without_the_line_label_still_needs_default_deny() -> None:
     tools = Res(NS, {"metadata": {"name": "tools", "labels": {}}})
     assert judge(fp.line_default_deny, [tools]) == [
         "namespace 'tools' has no default-deny NetworkPolicy (empty "
-        "podSelector, policyTypes Ingress and Egress, no rules); only exempt system and platform namespaces may go "
-        "without"
+        "podSelector, policyTypes Ingress and Egress, no rules); only Kubernetes' own namespaces may go without, "
+        "platform namespaces included"
     ]
     closed = Res(
         NETPOL,
@@ -87,10 +89,37 @@ def test_a_namespace_without_the_line_label_still_needs_default_deny() -> None:
     assert judge(fp.line_default_deny, [tools, closed]) == []
 
 
-def test_exempt_system_and_platform_namespaces_need_no_default_deny() -> None:
-    system = [Res(NS, {"metadata": {"name": name}}, name=name) for name in ("kube-system", "falco", "kube-bench")]
+def test_only_kubernetes_own_namespaces_need_no_default_deny() -> None:
+    system = [Res(NS, {"metadata": {"name": name}}, name=name) for name in ("kube-system", "kube-public")]
     assert judge(fp.line_default_deny, system) == []
-    assert judge(fp.line_default_deny, system, {"exemptNamespaces": ["kube-system"]}), "the stack's own list rules"
+    assert judge(fp.line_default_deny, system, {"exemptNamespaces": []}) == [], "admission exemptions do not matter"
+
+
+def test_a_platform_namespace_is_a_default_deny_zone_too() -> None:
+    """The attack: a compromised Falco (or trivy, or External Secrets) pod in an open namespace reaches every line.
+    Being exempt from the lines' admission rules no longer exempts a platform namespace from segmentation."""
+    platform = [Res(NS, {"metadata": {"name": name}}, name=name) for name in ("falco", "kube-bench")]
+    assert judge(fp.line_default_deny, platform) == [
+        f"namespace '{name}' has no default-deny NetworkPolicy (empty podSelector, policyTypes Ingress and Egress, "
+        "no rules); only Kubernetes' own namespaces may go without, platform namespaces included"
+        for name in ("falco", "kube-bench")
+    ]
+    closed = [
+        Res(
+            NETPOL,
+            {
+                "metadata": {"name": "default-deny", "namespace": name},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            },
+            name=f"{name}-deny",
+        )
+        for name in ("falco", "kube-bench")
+    ]
+    assert judge(fp.line_default_deny, [*platform, *closed]) == []
+
+
+def test_the_pack_knows_kubernetes_own_namespaces_as_the_program_does() -> None:
+    assert set(SYSTEM_NAMESPACES) == KUBERNETES_NAMESPACES
 
 
 def test_exposed_services_allowed_in_configured_namespaces() -> None:

@@ -148,16 +148,3 @@ def test_a_stack_edit_cannot_point_a_line_at_another_lines_secrets() -> None:
             load_factory_config(raw)
         [problem] = caught.value.problems
         assert problem.path == "factory-floor:lines[2].secrets[0]" and "stays in the line's folder" in problem.message
-
-
-def test_kube_bench_benchmark_matches_distribution(recording: Recording) -> None:
-    edge = named(recording, "testwerk-edge-baseline-kube-bench-cronjob").inputs["spec"]["jobTemplate"]["spec"][
-        "template"
-    ]["spec"]
-    cloud = named(recording, "testwerk-cloud-baseline-kube-bench-cronjob").inputs["spec"]["jobTemplate"]["spec"][
-        "template"
-    ]["spec"]
-    assert edge["containers"][0]["command"] == ["kube-bench", "run", "--benchmark", "k3s-cis-1.8"]
-    assert cloud["containers"][0]["command"][-3:] == ["eks-1.8.0", "--targets", "node,policies,managedservices"]
-    assert any(v["hostPath"]["path"] == "/var/lib/rancher" for v in edge["volumes"])
-    assert all(m["readOnly"] for m in edge["containers"][0]["volumeMounts"])

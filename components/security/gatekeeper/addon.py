@@ -3,7 +3,9 @@ which ships their CRD) and the constraints (each after its template, which creat
 
 from __future__ import annotations
 
+from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, BroughtResource, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
+from components.catalogue.network import ApiServer, NetworkNeeds, Path
 from components.core import vocabulary as vocab
 from components.core.sizing import ADDON_REPLICAS, resources
 from components.security.gatekeeper import constraints, templates
@@ -11,13 +13,24 @@ from components.security.gatekeeper import constraints, templates
 VERSION = "3.22.0"
 NAMESPACE = "gatekeeper-system"
 TEMPLATE_CRD = "constrainttemplates.templates.gatekeeper.sh"
+IMAGE = Image(
+    "docker.io",
+    "openpolicyagent/gatekeeper",
+    f"v{VERSION}",
+    None,
+    source=(
+        "not digest-pinned: no public file read here names a digest for openpolicyagent/gatekeeper v3.22.0 "
+        "(image lists and manifests found pin it by tag only); resolve it with `make pin-digests` where the "
+        "registry is reachable."
+    ),
+)
 
 
 def values(ctx: ClusterContext) -> Values:
     replicas = ADDON_REPLICAS[ctx.cluster.profile]
     return {
         "replicas": replicas,
-        "image": {"repository": "docker.io/openpolicyagent/gatekeeper", "release": f"v{VERSION}"},
+        "image": {"repository": IMAGE.name, "release": IMAGE.pinned_tag, "pullPolicy": PINNED_PULL_POLICY},
         # fail closed unless the stack says otherwise, explicitly (`security.gatekeeper.webhookFailurePolicy`;
         # production cannot): a fail-open webhook admits everything unjudged while Gatekeeper is down, so it is
         # never a side effect of a cluster's profile
@@ -33,6 +46,29 @@ def values(ctx: ClusterContext) -> Values:
         "controllerManager": {"resources": resources("100m", "256Mi", "1", "512Mi")},
         "audit": {"resources": resources("50m", "256Mi", "500m", "512Mi")},
     }
+
+
+# the chart's default at 3.22.0 (values.yaml controllerManager.port)
+WEBHOOK_PORT = 8443
+CONTROLLER_PODS = {"control-plane": "controller-manager"}
+
+
+def network(_ctx: ClusterContext) -> NetworkNeeds:
+    """The API server both ways; nothing else (no DNS: it finds the API server by the address
+    Kubernetes gives every pod, and no external data provider is configured)."""
+    return NetworkNeeds(
+        (
+            Path("api-server", "egress", ApiServer(), "watches and audits objects, keeps its webhook configuration"),
+            Path(
+                "webhook",
+                "ingress",
+                ApiServer(),
+                "admission reviews from the API server",
+                ports=(WEBHOOK_PORT,),
+                pods=CONTROLLER_PODS,
+            ),
+        )
+    )
 
 
 def brings(ctx: ClusterContext) -> list[BroughtResource]:
@@ -65,7 +101,14 @@ ADDON = AddOn(
         chart="gatekeeper",
         repository="https://open-policy-agent.github.io/gatekeeper/charts",
         values=values,
-        images=(ImageSlot(repository_key="image.repository", tag_key="image.release"),),
+        images=(
+            ImageSlot(
+                repository_key="image.repository",
+                tag_key="image.release",
+                image=IMAGE,
+                pull_policy_key="image.pullPolicy",
+            ),
+        ),
         workloads=(
             WorkloadSlot("controller-manager", "controllerManager.resources", replicas_key="replicas"),
             WorkloadSlot("audit", "audit.resources"),
@@ -78,4 +121,5 @@ ADDON = AddOn(
     # its own webhook must never judge the namespace it runs in (what its post-install hook would set)
     namespace_labels={vocab.GATEKEEPER_IGNORE: vocab.GATEKEEPER_IGNORE_VALUE},
     brings=brings,
+    network=network,
 )

@@ -3,12 +3,27 @@ ExternalSecrets are per-line objects of SecurityBaseline (secrets/manifests.py),
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
+from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
 from components.core.sizing import resources
 from components.security.secrets.manifests import NAMESPACE
 
 VERSION = "2.0.0"
-IMAGE = "ghcr.io/external-secrets/external-secrets"
+IMAGE = Image(
+    "ghcr.io",
+    "external-secrets/external-secrets",
+    f"v{VERSION}",
+    None,
+    source=(
+        "not digest-pinned: no public file read here names a digest for external-secrets v2.0.0 (inventories "
+        "found list it by tag only); resolve it with `make pin-digests` where the registry is reachable."
+    ),
+)
+# the controller, the webhook and the cert controller run the same image
+_IMAGE_VALUES = {"repository": IMAGE.name, "tag": IMAGE.pinned_tag, "pullPolicy": PINNED_PULL_POLICY}
 
 
 def values(ctx: ClusterContext) -> Values:
@@ -16,20 +31,51 @@ def values(ctx: ClusterContext) -> Values:
     return {
         "installCRDs": True,
         "replicaCount": 1,
-        "image": {"repository": IMAGE, "tag": f"v{VERSION}"},
+        "image": dict(_IMAGE_VALUES),
         "resources": resources("25m", "64Mi", "200m", "256Mi") if small else resources("50m", "128Mi", "500m", "512Mi"),
         "serviceAccount": {"create": True, "name": "external-secrets"},
         "webhook": {
             "replicaCount": 1,
-            "image": {"repository": IMAGE, "tag": f"v{VERSION}"},
+            "image": dict(_IMAGE_VALUES),
             "resources": resources("10m", "32Mi", "100m", "128Mi"),
         },
         "certController": {
             "replicaCount": 1,
-            "image": {"repository": IMAGE, "tag": f"v{VERSION}"},
+            "image": dict(_IMAGE_VALUES),
             "resources": resources("10m", "32Mi", "100m", "128Mi"),
         },
     }
+
+
+# the chart's default at 2.0.0 (values.yaml webhook.port)
+WEBHOOK_PORT = 10250
+CONTROLLER_PODS = {"app.kubernetes.io/name": "external-secrets"}
+WEBHOOK_PODS = {"app.kubernetes.io/name": "external-secrets-webhook"}
+
+
+def vault_port(ctx: ClusterContext) -> int:
+    vault = ctx.factory.security.vault
+    return (urlsplit(vault.server).port if vault else None) or 443
+
+
+def network(ctx: ClusterContext) -> NetworkNeeds:
+    """The API server, Vault (the controller only), DNS to find Vault; the webhook from the API server."""
+    vault = External("Vault (security.vault.server)", (vault_port(ctx),))
+    return NetworkNeeds(
+        (
+            Path("api-server", "egress", ApiServer(), "reads stores and ExternalSecrets, writes line Secrets"),
+            Path("dns", "egress", ClusterDns(), "resolves the Vault host", pods=CONTROLLER_PODS),
+            Path("vault", "egress", vault, "reads each line's secrets from Vault", pods=CONTROLLER_PODS),
+            Path(
+                "webhook",
+                "ingress",
+                ApiServer(),
+                "validation calls from the API server",
+                ports=(WEBHOOK_PORT,),
+                pods=WEBHOOK_PODS,
+            ),
+        )
+    )
 
 
 def _enabled(ctx: ClusterContext) -> bool:
@@ -45,9 +91,15 @@ ADDON = AddOn(
         repository="https://charts.external-secrets.io",
         values=values,
         images=(
-            ImageSlot(repository_key="image.repository", tag_key="image.tag"),
-            ImageSlot(repository_key="webhook.image.repository", tag_key="webhook.image.tag"),
-            ImageSlot(repository_key="certController.image.repository", tag_key="certController.image.tag"),
+            *(
+                ImageSlot(
+                    repository_key=f"{prefix}image.repository",
+                    tag_key=f"{prefix}image.tag",
+                    image=IMAGE,
+                    pull_policy_key=f"{prefix}image.pullPolicy",
+                )
+                for prefix in ("", "webhook.", "certController.")
+            ),
         ),
         workloads=(
             WorkloadSlot("controller", "resources", replicas_key="replicaCount"),
@@ -56,4 +108,5 @@ ADDON = AddOn(
         ),
     ),
     enabled=_enabled,
+    network=network,
 )
