@@ -52,7 +52,10 @@ def _type_name(annotation: Any) -> str:
 def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
         value = info.default_factory()  # type: ignore[call-arg]
-        return "`[]`" if value == [] else "`{}`"
+        if isinstance(value, list):
+            # a list default is part of the contract (requiredLabels, immutableTags): spelled out, not hidden
+            return ", ".join(f"`{item}`" for item in value) if value else "`[]`"
+        return "`{}`"
     if info.default is PydanticUndefined:
         return "**required**"
     return f"`{info.default}`" if info.default is not None else "unset"

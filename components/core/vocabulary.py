@@ -33,6 +33,10 @@ POD_SECURITY = "pod-security.kubernetes.io"  # prefix of the Pod Security Admiss
 # Gatekeeper's own opt-out label, which its post-install hook would set on its namespace
 GATEKEEPER_IGNORE = "admission.gatekeeper.sh/ignore"
 GATEKEEPER_IGNORE_VALUE = "no-self-managing"
+# the taints Kubernetes puts on control-plane nodes (the second is its name before 1.24, still set by some
+# distributions): a line's workloads never tolerate them
+CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
+LEGACY_MASTER_TAINT = "node-role.kubernetes.io/master"
 
 # --- Kubernetes annotations ------------------------------------------------------------------------------
 SLO_TARGET = f"{DOMAIN}/slo-target"

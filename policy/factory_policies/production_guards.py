@@ -41,8 +41,13 @@ CONSTRAINT_PREFIX = "kubernetes:constraints.gatekeeper.sh/"
 CONSTRAINT_VERSIONS = ("v1beta1", "v1", "v1alpha1")
 CONSTRAINT_KINDS = (
     "K8sAllowedReposv2",
-    "K8sDisallowedTags",
+    "K8sImmutableTags",
     "K8sRequiredLabels",
+    "K8sLineLabel",
+    "K8sLineScheduling",
+    "K8sDisruptionAllowed",
+    "K8sAllowedInlineCSIDrivers",
+    "K8sAllowedRuntimeClasses",
     "K8sContainerLimits",
     "K8sContainerRequests",
     "K8sRequiredProbes",

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from components.config.problems import Problems
-from components.config.types import StrictModel
+from components.config.types import StrictModel, pattern
 from components.core import vocabulary as vocab
 
 _HOST = r"[a-z0-9.-]+(:[0-9]{1,5})?"
@@ -19,6 +19,7 @@ EXACT_IMAGE_RE = re.compile(rf"^{_HOST}/[A-Za-z0-9._/:@-]+$")
 # 'ghcr.io/acme-evil/...', and 'docker.io/*' admits every image anyone pushed to Docker Hub)
 IMAGE_PREFIX_RE = re.compile(rf"^{_HOST}(/[A-Za-z0-9._-]+)+/\*$")
 _REGISTRY_WIDE_RE = re.compile(rf"^({_HOST})/\*$")
+DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def image_pattern_problem(value: str) -> str | None:
@@ -61,6 +62,68 @@ def image_pattern(value: str) -> str:
 ImagePattern = Annotated[str, AfterValidator(image_pattern)]
 
 
+# --- image tags a line may use (`immutableTags`) ------------------------------------------------------------
+#
+# Which image tags count as pinned for a line (`security.gatekeeper.immutableTags`).
+#
+# Only a digest names one image for ever. A tag is a name its registry lets anyone with push rights move, so the
+# tags a line may use are those that by convention name one release and that a plant's registry can be told to
+# keep immutable (Harbor's tag immutability rules, ECR's IMMUTABLE repositories): full release versions and the
+# commit tags CI builds. Moving tags — `latest`, `main`, `stable`, `edge`, a bare major `3` or a minor `3.20`,
+# which upstreams re-point at every patch — are refused, and so is an image without a tag (it is `latest`).
+# An empty list allows digests only.
+#
+# Patterns are RE2 (Gatekeeper's regex engine) and match the whole tag; the template anchors them.
+
+DEFAULT_IMMUTABLE_TAGS: tuple[str, ...] = (
+    # a full release version, maybe with a build or variant suffix: 1.4.2, v1.4.2, 1.4.2-alpine, 2.1.0-rc.1
+    r"v?[0-9]+\.[0-9]+\.[0-9]+([._-][0-9A-Za-z]+)*",
+    # a commit CI built (docker/metadata-action's `type=sha`: sha-<7 to 40 hex digits>)
+    r"sha-[0-9a-f]{7,40}",
+)
+# tags that by convention move; a pattern admitting one of them pins nothing
+MOVING_TAGS = ("latest", "main", "master", "stable", "edge", "nightly", "dev", "develop", "canary", "lts")
+BARE_MAJORS = ("1", "v1", "20")
+# Python accepts these, RE2 (what Gatekeeper evaluates) refuses them: the template would not compile
+_NOT_RE2 = re.compile(r"\(\?[=!]|\(\?<[=!]|\(\?P=|\\[1-9]|\(\?>")
+
+
+def tag_pattern_problem(value: str) -> str | None:
+    """Why a tag pattern is refused, or None."""
+    if not value:
+        return "is empty; write a pattern such as 'v?[0-9]+\\.[0-9]+\\.[0-9]+' (a full release version)"
+    if _NOT_RE2.search(value):
+        return f"'{value}' uses a lookaround or a backreference, which Gatekeeper's regex engine (RE2) does not have"
+    try:
+        compiled = re.compile(f"(?:{value})")
+    except re.error as error:
+        return f"'{value}' is not a regular expression ({error})"
+    moving = [tag for tag in (*MOVING_TAGS, *BARE_MAJORS) if compiled.fullmatch(tag)]
+    if moving:
+        return (
+            f"'{value}' admits the moving tag{'s' if len(moving) > 1 else ''} {', '.join(repr(t) for t in moving)}: "
+            "such a tag names whatever was pushed last; match full release versions (e.g. "
+            "'v?[0-9]+\\.[0-9]+\\.[0-9]+') or pin digests"
+        )
+    return None
+
+
+def tag_pattern(value: str) -> str:
+    problem = tag_pattern_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+TagPattern = Annotated[str, AfterValidator(tag_pattern)]
+# a CSI driver or RuntimeClass name (a DNS subdomain, as Kubernetes names both)
+DnsSubdomain = Annotated[
+    str,
+    Field(max_length=253),
+    AfterValidator(pattern(DNS_SUBDOMAIN_RE, "a DNS subdomain such as 'secrets-store.csi.k8s.io' or 'gvisor'")),
+]
+
+
 class GatekeeperConfig(StrictModel):
     enforcement_action: Literal["dryrun", "warn", "deny"] = Field(
         default="deny",
@@ -89,7 +152,35 @@ class GatekeeperConfig(StrictModel):
     )
     required_labels: list[str] = Field(
         default_factory=lambda: [vocab.NAME],
-        description="Labels every Deployment/StatefulSet/DaemonSet in a line must carry.",
+        description=(
+            "Labels every Deployment, StatefulSet, DaemonSet, Job and CronJob in a line must carry (any value; the "
+            f"line label `{vocab.LINE}` is required besides, equal to the namespace's line)."
+        ),
+    )
+    immutable_tags: list[TagPattern] = Field(
+        default_factory=lambda: list(DEFAULT_IMMUTABLE_TAGS),
+        description=(
+            "Tags a line's image may carry when it has no digest: RE2 patterns matched against the whole tag, for "
+            "releases the registry keeps immutable. Default: full release versions (`1.4.2`, `v1.4.2-alpine`) "
+            "and CI commit tags (`sha-<hex>`); `latest`, `main`, `stable`, `edge`, bare majors (`3`) and minors "
+            "(`3.20`) move and are refused, and a pattern admitting such a tag is refused here. Empty: digests "
+            "only."
+        ),
+    )
+    inline_csi_drivers: list[DnsSubdomain] = Field(
+        default_factory=list,
+        description=(
+            "CSI drivers a line's pods may mount inline (a `csi` volume in the pod spec), by driver name. Pod "
+            "Security restricted allows any, and an inline volume reaches what its driver serves (a secrets-store "
+            "driver every secret its provider can read) past PersistentVolumeClaims and quotas. Default: none."
+        ),
+    )
+    runtime_classes: list[DnsSubdomain] = Field(
+        default_factory=list,
+        description=(
+            "RuntimeClasses a line's pods may name (`runtimeClassName`); unset always runs in the node's default "
+            "runtime. A RuntimeClass picks the runtime handler, which may isolate less. Default: none."
+        ),
     )
 
 

@@ -43,12 +43,16 @@ def constraint_specs(allowed_images: list[str], required_labels: list[str], prof
     maximums = {"cpu": cpu(sizing.max_cpu_m), "memory": memory(sizing.max_memory_mi)}
     return [
         ConstraintSpec("K8sAllowedReposv2", "allowed-images", {"allowedImages": allowed_images}, WORKLOAD_KINDS),
-        ConstraintSpec("K8sDisallowedTags", "pinned-images", {"tags": ["latest"]}, WORKLOAD_KINDS),
+        # workloads that create pods, Jobs and CronJobs included (a Job a team runs by hand is attributed too);
+        # not Pods and ReplicaSets, which their controllers label from these templates
         ConstraintSpec(
             "K8sRequiredLabels",
             "attribution-labels",
             {"labels": [{"key": key} for key in required_labels]},
-            [{"apiGroups": ["apps"], "kinds": ["Deployment", "StatefulSet", "DaemonSet"]}],
+            [
+                {"apiGroups": ["apps"], "kinds": ["Deployment", "StatefulSet", "DaemonSet"]},
+                {"apiGroups": ["batch"], "kinds": ["Job", "CronJob"]},
+            ],
         ),
         # Pods only: the LimitRanger admission plugin fills a line's defaults before this webhook runs, so
         # the constraint catches what escapes a LimitRange instead of rejecting templates that rely on it

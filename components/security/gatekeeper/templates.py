@@ -62,9 +62,20 @@ TEMPLATES: dict[str, Template] = {
             {"type": "object", "properties": {"allowedImages": _STRINGS}, "required": ["allowedImages"]},
         ),
         Template(
-            "K8sDisallowedTags",
-            "Images pinned by tag or digest; no mutable tags such as 'latest'.",
-            {"type": "object", "properties": {"tags": _STRINGS, "exemptImages": _STRINGS}, "required": ["tags"]},
+            "K8sImmutableTags",
+            "Images pinned by digest, or by a release tag the registry keeps immutable; never latest or main.",
+            {
+                "type": "object",
+                "properties": {
+                    "tagPatterns": {
+                        **_STRINGS,
+                        "description": "RE2 patterns a tag must match whole (a digest always passes); none: "
+                        "digests only.",
+                    },
+                    "exemptImages": {**_STRINGS, "description": "Images not judged: exact, or a prefix ending in '*'."},
+                },
+                "required": ["tagPatterns"],
+            },
         ),
         Template(
             "K8sRequiredLabels",
@@ -124,6 +135,53 @@ TEMPLATES: dict[str, Template] = {
                 },
             },
             uses_libs=False,
+        ),
+        Template(
+            "K8sLineLabel",
+            "A line's workloads carry the line label, equal to the line their namespace belongs to.",
+            {
+                "type": "object",
+                "properties": {
+                    "label": {"type": "string", "description": "The label key naming the line."},
+                    "namespacePrefix": {"type": "string", "description": "A line's namespace is this + its name."},
+                },
+                "required": ["label", "namespacePrefix"],
+            },
+        ),
+        Template(
+            "K8sLineScheduling",
+            "No nodeName, no toleration of the control-plane taints or of every taint.",
+            {
+                "type": "object",
+                "properties": {
+                    "forbiddenTolerationKeys": {**_STRINGS, "description": "Taint keys no toleration may name."}
+                },
+                "required": ["forbiddenTolerationKeys"],
+            },
+        ),
+        Template(
+            "K8sDisruptionAllowed",
+            "PodDisruptionBudgets let at least one pod be evicted (no maxUnavailable 0, no minAvailable 100%).",
+            {"type": "object", "properties": {}},
+            uses_libs=False,
+        ),
+        Template(
+            "K8sAllowedInlineCSIDrivers",
+            "Inline CSI volumes only of the allowed drivers.",
+            {
+                "type": "object",
+                "properties": {"allowedDrivers": {**_STRINGS, "description": "CSI driver names; none when empty."}},
+            },
+        ),
+        Template(
+            "K8sAllowedRuntimeClasses",
+            "Pods run in the default runtime or an allowed RuntimeClass.",
+            {
+                "type": "object",
+                "properties": {
+                    "allowedRuntimeClasses": {**_STRINGS, "description": "RuntimeClass names; none when empty."}
+                },
+            },
         ),
         Template(
             "K8sBlockExternalName",

@@ -8,76 +8,19 @@ the template's own parameter schema, as the Gatekeeper API server would.
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import jsonschema
 import pytest
-import regopy
 
 from components.core.sizing import PROFILES, cpu, memory
-from components.security.gatekeeper import constraints, templates
+from components.security.gatekeeper import constraints, line_constraints, templates
+from components.security.gatekeeper.config import GatekeeperConfig
 from tests.support.factories import DELETE, mutate
-
-
-def violations(kind: str, obj: dict[str, Any], parameters: dict[str, Any], operation: str | None = None) -> list[str]:
-    """The messages of one template; `operation` as the webhook sends it (CREATE, UPDATE), absent in audit."""
-    template = templates.TEMPLATES[kind]
-    manifest = templates.constraint_template(template, "testwerk")
-    target = manifest["spec"]["targets"][0]
-    interpreter = regopy.Interpreter()
-    for i, lib in enumerate(target.get("libs", [])):
-        interpreter.add_module(f"lib{i}", lib)
-    interpreter.add_module("template", target["rego"])
-    review: dict[str, Any] = {"object": obj, "kind": {"kind": obj["kind"]}}
-    if operation is not None:
-        review["operation"] = operation
-    interpreter.set_input_term(json.dumps({"review": review, "parameters": parameters}))
-    package = template.name
-    result = json.loads(str(interpreter.query(f"x = data.{package}.violation")))
-    assert "errors" not in result, result
-    return sorted(v["msg"] for v in result["bindings"]["x"])
-
-
-def container(name: str = "app", image: str = "registry.plant.local/press/plc-gateway:1.4.2") -> dict[str, Any]:
-    return {
-        "name": name,
-        "image": image,
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
-        "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
-        "livenessProbe": {"tcpSocket": {"port": 8080}},
-    }
-
-
-def pod(**spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "gateway", "namespace": "line-press", "labels": {"app.kubernetes.io/name": "gw"}},
-        "spec": {"containers": [container()], **spec},
-    }
-
-
-def deployment(pod_spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "gateway", "namespace": "line-press", "labels": {"app.kubernetes.io/name": "gw"}},
-        "spec": {"template": {"metadata": {}, "spec": pod_spec}},
-    }
-
-
-def cronjob(pod_spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {"name": "report", "namespace": "line-press"},
-        "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": {"spec": pod_spec}}}},
-    }
-
+from tests.support.gatekeeper import container, cronjob, deployment, pod, violations
 
 ALLOWED: dict[str, Any] = {"allowedImages": ["registry.plant.local/*", "docker.io/library/busybox:1.36"]}
-TAGS: dict[str, Any] = {"tags": ["latest"]}
+TAGS: dict[str, Any] = {"tagPatterns": list(GatekeeperConfig().immutable_tags)}
 PROBES: dict[str, Any] = {
     "probes": ["readinessProbe", "livenessProbe"],
     "probeTypes": ["tcpSocket", "httpGet", "exec", "grpc"],
@@ -93,7 +36,7 @@ def test_compliant_pod_passes_every_template() -> None:
     obj["metadata"]["labels"]["factory-floor.io/line"] = "press"
     cases: list[tuple[str, dict[str, Any]]] = [
         ("K8sAllowedReposv2", ALLOWED),
-        ("K8sDisallowedTags", TAGS),
+        ("K8sImmutableTags", TAGS),
         ("K8sContainerLimits", MAXIMUMS),
         ("K8sContainerLimits", {}),
         ("K8sContainerRequests", MAXIMUMS),
@@ -137,22 +80,24 @@ def test_allowed_repos_checks_init_and_ephemeral_containers_of_every_workload_ki
         ("registry.plant.local/a/b:1.2.3", True),
         ("registry.plant.local:5000/a/b:1.2.3", True),
         ("registry.plant.local/a/b@sha256:" + "a" * 64, True),
+        ("registry.plant.local/a/b:latest@sha256:" + "a" * 64, True),  # the digest decides, not the tag
         ("registry.plant.local/a/b:latest", False),
         ("registry.plant.local/a/b", False),  # no tag means latest
         ("registry.plant.local:5000/a/b", False),  # a registry port is not a tag
+        ("registry.plant.local/a/b:main", False),
+        ("registry.plant.local/a/b:3.20", False),  # a minor moves with every patch
+        ("registry.plant.local/a/b@sha256:abc", False),  # not a digest: judged as an image without a tag
     ],
 )
-def test_disallowed_tags(image: str, ok: bool) -> None:
-    found = violations("K8sDisallowedTags", deployment({"containers": [container(image=image)]}), TAGS)
+def test_immutable_tags(image: str, ok: bool) -> None:
+    found = violations("K8sImmutableTags", deployment({"containers": [container(image=image)]}), TAGS)
     assert (found == []) is ok, found
 
 
-def test_disallowed_tags_honours_exempt_images() -> None:
+def test_immutable_tags_honours_exempt_images() -> None:
     obj = pod(containers=[container(image="registry.plant.local/a/b:latest")])
-    assert (
-        violations("K8sDisallowedTags", obj, {"tags": ["latest"], "exemptImages": ["registry.plant.local/a/b:latest"]})
-        == []
-    )
+    parameters = {**TAGS, "exemptImages": ["registry.plant.local/a/*"]}
+    assert violations("K8sImmutableTags", obj, parameters) == []
 
 
 RESOURCE_TEMPLATES = {"limits": "K8sContainerLimits", "requests": "K8sContainerRequests"}
@@ -543,7 +488,12 @@ def test_service_constraints_judge_services_outside_the_platform_namespaces() ->
 def test_every_template_is_exercised_here() -> None:
     tested = {
         "K8sAllowedReposv2",
-        "K8sDisallowedTags",
+        "K8sImmutableTags",
+        "K8sLineLabel",
+        "K8sLineScheduling",
+        "K8sDisruptionAllowed",
+        "K8sAllowedInlineCSIDrivers",
+        "K8sAllowedRuntimeClasses",
         "K8sContainerLimits",
         "K8sContainerRequests",
         "K8sRequiredProbes",
@@ -559,6 +509,7 @@ def test_every_template_is_exercised_here() -> None:
 @pytest.mark.parametrize("profile", list(PROFILES))
 def test_constraint_parameters_match_their_template_schemas(profile: Any) -> None:
     specs = constraints.constraint_specs(["registry.plant.local/*"], ["factory-floor.io/line"], profile)
+    specs += line_constraints.line_specs(GatekeeperConfig())
     assert {s.kind for s in specs} == set(templates.TEMPLATES)
     assert {"container-limits", "container-requests"} <= {s.name for s in specs}
     for spec in specs:

@@ -89,7 +89,7 @@ ALLOWED = constraint(
 )
 CONSTRAINT_FIXTURE = (
     ALLOWED,
-    constraint("K8sDisallowedTags", "pinned-images", {"tags": ["latest"]}),
+    constraint("K8sImmutableTags", "pinned-images", {"tagPatterns": ["v?[0-9]+\\.[0-9]+\\.[0-9]+"]}),
     constraint("K8sBlockNodePort", "no-node-ports"),
     # a kind the pack does not list and a version the platform does not use: judged all the same
     constraint("K8sFutureRule", "future-rule", {}, version="v1"),

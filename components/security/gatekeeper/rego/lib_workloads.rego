@@ -42,6 +42,37 @@ immutable_pod_update if {
 	input.review.object.kind == "Pod"
 }
 
+# The namespace of the reviewed object: the admission request's (the API server takes it from the request's
+# URL), else the object's own (the audit sends no request namespace).
+namespace := input.review.namespace if {
+	input.review.namespace != ""
+} else := object.get(input.review.object, ["metadata", "namespace"], "")
+
+# The production line whose namespace is under review: "<prefix><line>" (the constraint passes the prefix the
+# program names its line namespaces with); undefined in any other namespace.
+line(prefix) := trim_prefix(namespace, prefix) if {
+	startswith(namespace, prefix)
+	namespace != prefix
+}
+
+# the pod template of a workload kind (a Pod has none: it is the pod)
+pod_template(obj) := obj.spec.template if obj.kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+
+pod_template(obj) := obj.spec.jobTemplate.spec.template if obj.kind == "CronJob"
+
+# Every set of labels the reviewed object hands on: its own, its pod template's (the pods its controller
+# creates carry them) and a CronJob's job template's (the Jobs it creates).
+labelled contains {"where": "", "labels": object.get(input.review.object, ["metadata", "labels"], {})}
+
+labelled contains {"where": "pod template ", "labels": object.get(template, ["metadata", "labels"], {})} if {
+	template := pod_template(input.review.object)
+}
+
+labelled contains {"where": "job template ", "labels": object.get(template, ["metadata", "labels"], {})} if {
+	input.review.object.kind == "CronJob"
+	template := input.review.object.spec.jobTemplate
+}
+
 # an image matches a pattern exactly, or as a prefix when the pattern ends with '*'
 image_matches(image, patterns) if {
 	some pattern in patterns
