@@ -8,7 +8,7 @@ from components.catalogue.model import AddOn, BroughtResource, Chart, ClusterCon
 from components.catalogue.network import ApiServer, NetworkNeeds, Path
 from components.core import vocabulary as vocab
 from components.core.sizing import ADDON_REPLICAS, resources
-from components.security.gatekeeper import constraints, templates
+from components.security.gatekeeper import constraints, line_constraints, templates, webhook
 
 VERSION = "3.22.0"
 NAMESPACE = "gatekeeper-system"
@@ -35,6 +35,8 @@ def values(ctx: ClusterContext) -> Values:
         # production cannot): a fail-open webhook admits everything unjudged while Gatekeeper is down, so it is
         # never a side effect of a cluster's profile
         "validatingWebhookFailurePolicy": ctx.factory.security.gatekeeper.webhook_failure_policy,
+        # stated, not left to the chart: the webhook alerts measure answers against it (alerts.py)
+        "validatingWebhookTimeoutSeconds": webhook.TIMEOUT_SECONDS,
         "auditInterval": 300 if ctx.single_node else 60,
         "constraintViolationsLimit": 50,
         "enableRuntimeDefaultSeccompProfile": True,
@@ -81,6 +83,7 @@ def brings(ctx: ClusterContext) -> list[BroughtResource]:
     specs = constraints.constraint_specs(
         constraints.allowed_images(ctx.factory), gatekeeper.required_labels, ctx.cluster.profile
     )
+    specs += line_constraints.line_specs(gatekeeper)
     found += [
         BroughtResource(
             f"constraint-{c.name}",
