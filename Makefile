@@ -20,7 +20,8 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 PRECOMPILE := pulumi pulumi_kubernetes pydantic google grpc
 PRECOMPILE_TOP_LEVEL := pulumi_aws pulumi_azure_native pulumi_gcp
 
-.PHONY: plan plan-all test lint typecheck unit bench bench-config profile bench-setup docs urns requirements clean
+.PHONY: plan plan-all test lint typecheck unit bench bench-config profile bench-setup docs urns requirements clean \
+	pin-digests
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -73,6 +74,10 @@ profile: $(BIN)/.installed
 ## Fresh clone of each ref in REFS, cold caches: wall seconds of `make plan` and `make test` (build/setup-timing.json)
 bench-setup:
 	$(PYTHON) -m offline.setup_timing $(addprefix --ref ,$(REFS))
+
+## Ask each registry what every catalogue image's tag points at; exit 1 if a recorded digest differs (needs network)
+pin-digests: $(BIN)/.installed
+	$(BIN)/python -m offline.pin_digests $(PIN_FLAGS)
 
 docs: $(BIN)/.installed
 	$(BIN)/python -m offline.config_reference > docs/configuration.md
