@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from components.catalogue.images import Image
 from components.catalogue.network import NetworkNeeds
+from components.catalogue.rbac import RbacReview
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 
@@ -139,6 +140,8 @@ class AddOn:
     # None only for an add-on that renders its own NetworkPolicies, default deny included (the pack's
     # segmentation policy holds every namespace to one)
     network: Callable[[ClusterContext], NetworkNeeds] | None = None
+    # a chart's ClusterRoles as read at `rbac.version` (catalogue/rbac.py); a bump needs a new review
+    rbac: RbacReview | None = None
 
     def __post_init__(self) -> None:
         if self.pod_security.level != "restricted" and not self.pod_security.reason:

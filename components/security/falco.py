@@ -7,6 +7,7 @@ from typing import Any
 from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, PodSecurity, Values, WorkloadSlot
 from components.catalogue.network import ClusterDns, External, NetworkNeeds, OwnPods, Path
+from components.catalogue.rbac import RbacReview
 from components.core.sizing import resources
 from components.security.secrets.addon_scope import AddonSecret
 
@@ -170,6 +171,15 @@ ADDON = AddOn(
         ),
     ),
     network=network,
+    rbac=RbacReview(
+        VERSION,
+        (),
+        narrowed=(
+            "No ClusterRole: Falco's Role exists only with driver.kind auto (we run modern_ebpf); falcosidekick "
+            "0.12.x binds a Role (get endpoints in its namespace) and a ClusterRole only with policyreport output or "
+            "PodSecurityPolicies, both off; k8s-metacollector and falco-talon are off."
+        ),
+    ),
     pod_security=PodSecurity(
         "privileged",
         "Falco's modern-eBPF probe runs least privileged, not as a privileged container, but still beyond baseline: "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, PodSecurity, Values, WorkloadSlot
 from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
+from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.core.sizing import resources
 
 VERSION = "0.28.1"
@@ -184,6 +185,23 @@ ADDON = AddOn(
         ),
     ),
     network=network,
+    rbac=RbacReview(
+        VERSION,
+        (
+            ClusterRoleGrant(
+                "trivy-operator",
+                (),
+                "reads workloads, RBAC, network and config objects everywhere and writes its report kinds; creates "
+                "and deletes Jobs in any namespace (its scan jobs run in trivy-system), reads pods/log",
+            ),
+        ),
+        narrowed=(
+            "operator.accessGlobalSecretsAndServiceAccount false drops get/create/update on every Secret, get on "
+            "every ServiceAccount and nodes/proxy (the kubelet API) from the ClusterRole. Accepted: cluster-wide "
+            "Job create (the generated role has no namespace-scoped form), held by a pod that reaches only the API "
+            "server and registries."
+        ),
+    ),
     pod_security=PodSecurity(
         "baseline",
         "trivy-operator's scan jobs run as the scanner image's root user without a seccomp profile (the chart's "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, BroughtResource, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
 from components.catalogue.network import ApiServer, NetworkNeeds, Path
+from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.core import vocabulary as vocab
 from components.core.sizing import ADDON_REPLICAS, resources
 from components.security.gatekeeper import constraints, line_constraints, templates, webhook
@@ -125,4 +126,21 @@ ADDON = AddOn(
     namespace_labels={vocab.GATEKEEPER_IGNORE: vocab.GATEKEEPER_IGNORE_VALUE},
     brings=brings,
     network=network,
+    rbac=RbacReview(
+        VERSION,
+        (
+            ClusterRoleGrant(
+                "gatekeeper-manager-role",
+                ("get", "list", "watch"),
+                "`*` on `*` for get/list/watch: the audit lists every kind a constraint may match, and RBAC cannot "
+                "subtract Secrets from a wildcard; accepted because nothing leaves the namespace but API server "
+                "calls (its NetworkPolicy), its Config syncs no Secret into OPA, and its image is the catalogue's",
+            ),
+        ),
+        narrowed=(
+            "No value narrows the manager role (rbac.create=false would mean writing it ourselves, out of step with "
+            "each release). Its other cluster-wide rights: create/patch events, its own CRDs and webhook "
+            "configurations by name, ValidatingAdmissionPolicies (sync of constraint templates)."
+        ),
+    ),
 )

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
 from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
+from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.core.sizing import resources
 from components.security.secrets.manifests import NAMESPACE
 
@@ -34,6 +35,21 @@ def values(ctx: ClusterContext) -> Values:
         "image": dict(_IMAGE_VALUES),
         "resources": resources("25m", "64Mi", "200m", "256Mi") if small else resources("50m", "128Mi", "500m", "512Mi"),
         "serviceAccount": {"create": True, "name": "external-secrets"},
+        # what the platform never uses, off, so the controller's ClusterRole loses it (rbac review below):
+        # ClusterExternalSecrets (update/patch on every namespace), PushSecrets (copy a Kubernetes Secret out to
+        # a provider), generators, OpenShift finalizers, and its rights merged into the view/edit ClusterRoles
+        "processClusterExternalSecret": False,
+        "processClusterPushSecret": False,
+        "processPushSecret": False,
+        "processClusterGenerator": False,
+        "crds": {
+            "createClusterExternalSecret": False,
+            "createClusterPushSecret": False,
+            "createPushSecret": False,
+            "createClusterGenerator": False,
+        },
+        "openshiftFinalizers": False,
+        "rbac": {"aggregateToView": False, "aggregateToEdit": False, "servicebindings": {"create": False}},
         "webhook": {
             "replicaCount": 1,
             "image": dict(_IMAGE_VALUES),
@@ -109,4 +125,29 @@ ADDON = AddOn(
     ),
     enabled=_enabled,
     network=network,
+    rbac=RbacReview(
+        VERSION,
+        (
+            ClusterRoleGrant(
+                "external-secrets-controller",
+                ("get", "list", "watch", "create", "update", "delete", "patch"),
+                "writes each line's Secrets in the line's namespace and logs in to Vault as each line's account "
+                "(serviceaccounts/token create): one controller serves every line, so its rights span them; "
+                "scopedNamespace/scopedRBAC would confine it to a single namespace and turn off the per-line "
+                "ClusterSecretStores",
+            ),
+            ClusterRoleGrant(
+                "external-secrets-cert-controller",
+                ("get", "list", "watch", "update", "patch"),
+                "rotates the webhook's certificate Secret; the chart grants it cluster-wide (no cert-manager here)",
+            ),
+        ),
+        narrowed=(
+            "ClusterExternalSecret, PushSecret, ClusterPushSecret and ClusterGenerator processing and CRDs off (no "
+            "namespaces update/patch, no way to push a Secret out), OpenShift finalizers off, no aggregation into "
+            "view/edit, no servicebindings ClusterRole. Accepted: the controller's and cert controller's Secret "
+            "rights, held by pods that reach only the API server and Vault (NetworkPolicy) and run the catalogue's "
+            "image."
+        ),
+    ),
 )
