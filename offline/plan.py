@@ -19,7 +19,7 @@ from components.config.document import FactoryConfig
 from components.config.loader import load_factory_config
 from components.config.problems import FactoryConfigError
 from components.inventory import pack_settings
-from offline import bundle, compliance, graph, harness, node_config, render, zones
+from offline import bundle, compliance, graph, harness, identity_pools, node_config, render, zones
 from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
 from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_stack
 from offline.vault import write_vault_setup
@@ -81,6 +81,9 @@ def plan(stack: str, project_dir: Path = PROJECT_DIR) -> PlanResult:
         )
     except (StackFileError, FactoryConfigError) as error:
         raise PlanConfigError(str(error)) from None
+    shared = identity_pools.shared_members(stack, config, identity_pools.other_stacks(project_dir, stack))
+    if shared:
+        raise PlanConfigError("\n".join(["stacks share a GKE Workload Identity member:", *shared]))
     stand_in_credentials(settings, config)
     try:
         recording = run_stack(settings, project_dir)

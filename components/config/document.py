@@ -85,7 +85,7 @@ class Sections:
 def cross_check(sections: Sections, problems: Problems) -> None:
     """Every rule that spans sections; a section that failed on its own is not judged again here."""
     check_unique_names(sections.clusters, sections.teams, problems)
-    check_identity(sections.clusters, problems)
+    check_identity(sections.environment, sections.clusters, problems)
     check_lines(sections.clusters, sections.teams, sections.lines, problems)
     if sections.security is not None:
         check_secrets(sections.security.vault, sections.lines, problems)

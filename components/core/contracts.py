@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.core import vocabulary as vocab
+
 # Cluster DNS, which every line may reach: CoreDNS on k3s, RKE2, EKS, GKE and AKS alike.
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}
@@ -14,6 +16,14 @@ DNS_POD_LABELS = {"k8s-app": "kube-dns"}
 MONITORING_NAMESPACE = "monitoring"
 # The service account a line's workloads run as; its cloud identity trusts exactly this account.
 LINE_WORKLOAD_SERVICE_ACCOUNT = "line-workload"
+# The label a line's pods carry to use that identity: the line's one egress path to its cloud's identity endpoint
+# (STS, Entra ID, the GKE metadata server) selects only pods labelled so (a NetworkPolicy cannot select by
+# service account). The label alone grants nothing: the endpoint honours only the account's token.
+WORKLOAD_IDENTITY_POD_LABELS = {f"{vocab.DOMAIN}/workload-identity": "true"}
+# Where the identity endpoint IS the instance metadata address: GKE's metadata server answers Workload Identity
+# on 169.254.169.254. A cluster-wide deny of the metadata address from line namespaces (segmentation's second
+# layer) must never be rendered on these distributions; the line's identity pods get an explicit path instead.
+METADATA_IDENTITY_DISTRIBUTIONS = frozenset({"gke"})
 
 
 def cluster_identifier(factory: str, cluster: str) -> str:

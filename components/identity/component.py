@@ -23,7 +23,7 @@ from components.catalogue.release import Release
 from components.config.factory import ClusterConfig
 from components.core import vocabulary as vocab
 from components.core.component import ComponentArgs, FactoryComponent
-from components.core.contracts import IdentityBinding
+from components.core.contracts import WORKLOAD_IDENTITY_POD_LABELS, IdentityBinding
 from components.identity import trust
 from components.identity.config import AwsIdentity, AzureIdentity, GcpIdentity
 
@@ -68,11 +68,14 @@ class WorkloadIdentity(FactoryComponent[IdentityArgs]):
         if identity is None:
             raise ValueError(f"{name}: cluster {args.cluster.name} has no workloadIdentity")
         if identity.aws is not None:
-            self.binding = self._aws(identity.aws)
+            binding = self._aws(identity.aws)
         elif identity.gcp is not None:
-            self.binding = self._gcp(identity.gcp)
+            binding = self._gcp(identity.gcp)
         elif identity.azure is not None:
-            self.binding = self._azure(identity.azure)
+            binding = self._azure(identity.azure)
+        # a line's pods carry the label its egress path to the identity endpoint selects (identity/egress.py)
+        labels = WORKLOAD_IDENTITY_POD_LABELS if args.owner_kind == "line" else {}
+        self.binding = IdentityBinding(binding.annotations, {**binding.pod_labels, **labels})
         self.finish({"annotations": self.binding.annotations})
 
     def _description(self) -> str:
@@ -80,21 +83,35 @@ class WorkloadIdentity(FactoryComponent[IdentityArgs]):
 
     def _aws(self, aws_identity: AwsIdentity) -> IdentityBinding:
         args = self.args
-        self.own(
+        role = self.own(
             "role",
             aws.iam.Role(
                 self.child_name("role"),
                 name=args.identity_name,
                 description=f"Workloads of {self._description()}",
                 assume_role_policy=json.dumps(trust.irsa_trust_policy(aws_identity, args.subject), sort_keys=True),
-                max_session_duration=3600,
+                max_session_duration=trust.AWS_MAX_SESSION_S,
                 tags=args.tags(),
                 opts=self.child_opts(stateful=True),
             ),
         )
+        perimeter = trust.source_perimeter_policy(aws_identity)
+        if perimeter is not None:
+            # an explicit deny wins over any permission granted to the role later, in the cloud or here
+            self.own(
+                "perimeter",
+                aws.iam.RolePolicy(
+                    self.child_name("perimeter"),
+                    name="source-perimeter",
+                    role=role.name,
+                    policy=json.dumps(perimeter, sort_keys=True),
+                    opts=self.child_opts(stateful=True),
+                ),
+            )
         # IAM role ARNs are deterministic: known at preview time, so the annotation never waits on the cloud
         arn = f"arn:aws:iam::{aws_identity.account_id}:role/{args.identity_name}"
-        return IdentityBinding({"eks.amazonaws.com/role-arn": arn}, {})
+        expiration, seconds = trust.AWS_TOKEN_EXPIRATION
+        return IdentityBinding({"eks.amazonaws.com/role-arn": arn, expiration: str(seconds)}, {})
 
     def _gcp(self, gcp_identity: GcpIdentity) -> IdentityBinding:
         args = self.args
@@ -148,8 +165,10 @@ class WorkloadIdentity(FactoryComponent[IdentityArgs]):
                 opts=self.child_opts(stateful=True),
             ),
         )
+        expiration, seconds = trust.AZURE_TOKEN_EXPIRATION
         return IdentityBinding(
-            {"azure.workload.identity/client-id": identity.client_id}, {trust.AZURE_USE_LABEL: "true"}
+            {"azure.workload.identity/client-id": identity.client_id, expiration: str(seconds)},
+            {trust.AZURE_USE_LABEL: "true"},
         )
 
 

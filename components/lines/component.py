@@ -8,6 +8,7 @@ from components.core.component import FactoryComponent
 from components.core.contracts import LINE_WORKLOAD_SERVICE_ACCOUNT, IdentityBinding, LineHandle
 from components.core.kube import kube_resource
 from components.identity.component import IdentityArgs, WorkloadIdentity
+from components.identity.egress import identity_egress_policy
 from components.lines import manifests as build
 from components.lines.manifests import LineArgs
 
@@ -43,6 +44,9 @@ class ProductionLine(FactoryComponent[LineArgs]):
         )
         self.identity = self._identity() if args.cluster.workload_identity is not None else None
         binding = self.identity.binding if self.identity else IdentityBinding({}, {})
+        egress = identity_egress_policy(args.cluster, args.namespace, args.labels())
+        if self.identity is not None and egress is not None:
+            self._object(f"netpol-{egress['metadata']['name']}", egress, inside)
         self.service_account = self._object(
             "workload", build.workload_service_account(args, binding.annotations), inside
         )

@@ -131,7 +131,11 @@ def test_a_chart_is_a_release_named_after_its_add_on_with_its_identity_in_values
     chart = named(recording, "host-backup-agent")
     assert chart.inputs["name"] == "backup-agent" and chart.inputs["version"] == "1.2.3"
     arn = "arn:aws:iam::123456789012:role/testwerk-cloud-addon-backup-agent"
-    assert chart.inputs["values"]["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": arn}
+    # with the shortest projected token the EKS pod identity webhook mounts (600 s), as for a line
+    assert chart.inputs["values"]["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": arn,
+        "eks.amazonaws.com/token-expiration": "600",
+    }
     role = named(recording, "host-backup-agent-identity-role")
     condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
     assert "system:serviceaccount:shared:backup-agent" in condition.values()
@@ -154,7 +158,8 @@ def test_a_manifest_add_on_is_attributed_mirrored_and_its_account_bound(recordin
     assert image == f"{MIRROR}/ghcr.io/example/agent:2.0.0"
     account = named(recording, "host-node-agent-serviceaccount")
     assert account.inputs["metadata"]["annotations"] == {
-        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/testwerk-cloud-addon-node-agent"
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/testwerk-cloud-addon-node-agent",
+        "eks.amazonaws.com/token-expiration": "600",
     }
 
 

@@ -36,8 +36,11 @@ def test_irsa_role_trusts_exactly_the_line_service_account(recording: Recording)
     }
     account = named(recording, "testwerk-mes-workload")
     assert account.inputs["metadata"]["annotations"] == {
-        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/testwerk-cloud-mes"
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/testwerk-cloud-mes",
+        # the EKS pod identity webhook mounts the account's token for 600 s (Kubernetes' minimum), not 86400
+        "eks.amazonaws.com/token-expiration": "600",
     }
+    assert role.inputs["maxSessionDuration"] == 3600  # IAM's minimum
     provider = next(p for p in recording.of_type("pulumi:providers:aws"))
     assert role.provider_urn == provider.urn
     assert json.loads(provider.inputs["allowedAccountIds"]) == ["123456789012"]
@@ -63,6 +66,8 @@ def test_azure_identity_federates_one_subject(runs: Runs) -> None:
     rec = runs.main(secure_raw("azure"))
     credential = named(rec, "testwerk-mes-identity-federation").inputs
     assert credential["subject"] == "system:serviceaccount:line-mes:line-workload"
+    annotations = named(rec, "testwerk-mes-workload").inputs["metadata"]["annotations"]
+    assert annotations["azure.workload.identity/service-account-token-expiration"] == "3600"  # its minimum
     assert credential["audiences"] == ["api://AzureADTokenExchange"]
     assert credential["issuer"] == AZURE["oidcIssuer"]
 

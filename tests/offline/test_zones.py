@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from components.identity.egress import identity_endpoints
 from offline import zones
 from offline.plan import PlanResult, plan
 
@@ -145,7 +146,21 @@ def test_dns_and_scrape_are_one_summarised_edge_per_cluster(stack: str, request:
     result: PlanResult = request.getfixturevalue(stack)
     diagram = parse(markdown(result))
     dashed = [edge for edge in diagram.edges if edge[1] == "-.->"]
-    assert len(dashed) == 2 * len(result.config.clusters)
+    # besides DNS and the scrape path, a line zone's only platform conduits are the identity endpoint's addresses
+    # (one edge per address; identity/egress.py) on clusters that federate with a cloud
+    endpoints = [
+        (cluster.name, f"ipBlock {cidr}", port)
+        for cluster in result.config.clusters
+        for cidr, port in identity_endpoints(cluster)
+    ]
+    assert len(dashed) == 2 * len(result.config.clusters) + len(endpoints)
+    for cluster_name, label, port in endpoints:
+        count = sum(1 for line in result.config.lines if line.cluster == cluster_name)
+        zones_box = diagram.box("line zones", inside=diagram.box(f"cluster {cluster_name}"))
+        target = diagram.node(cluster_name, label)
+        assert [e[2] for e in dashed if (e[0], e[3]) == (zones_box, target)] == [
+            f"platform · TCP {port} · {count} of {count} lines"
+        ]
     for cluster in result.config.clusters:
         line_zones = diagram.box("line zones", inside=diagram.box(f"cluster {cluster.name}"))
         count = sum(1 for line in result.config.lines if line.cluster == cluster.name)

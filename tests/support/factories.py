@@ -83,7 +83,13 @@ def pulumi_config(raw: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
 
 
 MIRROR = "harbor.plant.local/mirror"
-AWS = {"accountId": "123456789012", "region": "eu-central-1", "oidcIssuer": "https://oidc.eks.example.com/id/ABC"}
+AWS = {
+    "accountId": "123456789012",
+    "region": "eu-central-1",
+    "oidcIssuer": "https://oidc.eks.example.com/id/ABC",
+    "stsEndpointCidrs": ["10.20.0.15/32", "10.20.1.15/32"],
+    "vpcEndpoints": ["vpce-0a1b2c3d4e5f60718"],
+}
 GCP = {"project": "plant-analytics"}
 AZURE = {
     "subscriptionId": "00000000-0000-4000-8000-000000000001",
@@ -91,6 +97,7 @@ AZURE = {
     "resourceGroup": "rg-plant",
     "location": "westeurope",
     "oidcIssuer": "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/",
+    "entraEndpointCidrs": ["10.30.0.4/32"],
 }
 
 
