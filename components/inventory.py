@@ -41,10 +41,15 @@ def platform_namespaces() -> tuple[str, ...]:
 def pack_settings(config: FactoryConfig) -> dict[str, Any]:
     """The pack settings of this stack (`--policy-pack-config`, via factory_policies.settings.pack_config)."""
     factory = config.factory.name
+    gatekeeper = config.security.gatekeeper
     return {
         "environment": config.environment,
         "exemptNamespaces": list(platform_namespaces()),
         "allowedRegistries": sorted(set(allowed_images(config))),
         "registryMirror": config.site.registry_mirror or "",
         "kubernetesVersions": {cluster_identifier(factory, c.name): c.kubernetes_version for c in config.clusters},
+        # what the Gatekeeper line rules allow, so the pack's twins judge registered workloads alike
+        "immutableTags": list(gatekeeper.immutable_tags),
+        "inlineCsiDrivers": list(gatekeeper.inline_csi_drivers),
+        "runtimeClasses": list(gatekeeper.runtime_classes),
     }

@@ -28,6 +28,13 @@ from factory_policies.gcs import gcs_cmek, gcs_public_access_prevention, gcs_ret
 from factory_policies.helm import helm_chart_version_pinned, helm_v3_release_forbidden
 from factory_policies.images import image_allowed_registries, image_pinned
 from factory_policies.kit import FactoryResourcePolicy, FactoryStackPolicy
+from factory_policies.line_workloads import (
+    pdb_allows_disruption,
+    workload_inline_csi_drivers,
+    workload_line_label,
+    workload_runtime_class,
+    workload_scheduling,
+)
 from factory_policies.namespace_protection import namespace_protected
 from factory_policies.namespaces import namespace_pod_security
 from factory_policies.pod_security import pod_security_baseline, pod_security_restricted
@@ -50,6 +57,11 @@ ALL_POLICIES: list[FactoryResourcePolicy | FactoryStackPolicy] = [
     pod_security_baseline,
     pod_security_restricted,
     container_resources,
+    workload_scheduling,
+    workload_inline_csi_drivers,
+    workload_runtime_class,
+    workload_line_label,
+    pdb_allows_disruption,
     # namespaces and network zones
     namespace_pod_security,
     line_default_deny,

@@ -52,6 +52,11 @@ EXEMPT_NAMESPACES: dict[str, str] = {
 
 PRODUCTION = "production"
 
+# The tags an image may carry without a digest unless the stack says otherwise: full release versions and CI
+# commit tags. A copy of the program's default (components/security/gatekeeper/config.py); a test keeps the two
+# equal.
+DEFAULT_IMMUTABLE_TAGS = (r"v?[0-9]+\.[0-9]+\.[0-9]+([._-][0-9A-Za-z]+)*", r"sha-[0-9a-f]{7,40}")
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -138,6 +143,31 @@ SETTINGS: dict[str, Setting] = {
                 "description": "Minor used for a workload whose cluster is not in `kubernetesVersions`. Empty: "
                 "the strictest reading of every supported minor (1.29-1.37): every restriction, no relaxation.",
             },
+        ),
+        Setting(
+            "immutableTags",
+            _strings(
+                "Tags an image may carry when it has no digest: regular expressions (RE2, as Gatekeeper's "
+                "K8sImmutableTags) matched against the whole tag. Empty: digests only. `make plan` writes the "
+                "stack's `security.gatekeeper.immutableTags`.",
+                list(DEFAULT_IMMUTABLE_TAGS),
+            ),
+        ),
+        Setting(
+            "inlineCsiDrivers",
+            _strings(
+                "CSI drivers a pod outside the exempt namespaces may mount inline (a `csi` volume). Default: none. "
+                "`make plan` writes the stack's `security.gatekeeper.inlineCsiDrivers`.",
+                [],
+            ),
+        ),
+        Setting(
+            "runtimeClasses",
+            _strings(
+                "RuntimeClasses a pod outside the exempt namespaces may name; unset is always allowed. Default: "
+                "none. `make plan` writes the stack's `security.gatekeeper.runtimeClasses`.",
+                [],
+            ),
         ),
         Setting(
             "clusterAdminSubjects",

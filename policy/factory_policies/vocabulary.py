@@ -8,6 +8,7 @@ These are copies of components/core/vocabulary.py: the pack must import alone â€
 from __future__ import annotations
 
 COMPONENT = "app.kubernetes.io/component"
+LINE = "factory-floor.io/line"  # the line a workload belongs to; in line-<line> it names that line
 LINE_COMPONENT = "production-line"  # the COMPONENT value of a production line's namespace
 LINE_NAMESPACE_PREFIX = "line-"  # a line's namespace is line-<line>
 CHAOS = "factory-floor.io/chaos"

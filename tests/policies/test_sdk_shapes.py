@@ -141,8 +141,12 @@ def workload(privileged: bool = False) -> None:
         ],
     }
     # typed as a plain dict: inferring a nested literal against the SDK's TypedDict unions exhausts mypy
-    spec: dict[str, Any] = {"schedule": "0 3 * * *", "job_template": {"spec": {"template": {"spec": pod}}}}
-    k8s.batch.v1.CronJob("report", metadata={"name": "report", "namespace": "line-mes"}, spec=spec)
+    line = {"labels": {"factory-floor.io/line": "mes"}}  # the line its namespace belongs to
+    spec: dict[str, Any] = {
+        "schedule": "0 3 * * *",
+        "job_template": {"metadata": line, "spec": {"template": {"metadata": line, "spec": pod}}},
+    }
+    k8s.batch.v1.CronJob("report", metadata={"name": "report", "namespace": "line-mes", **line}, spec=spec)
 
 
 def _violations(program: Callable[[], None]) -> list[str]:

@@ -15,6 +15,7 @@ from tests.support.policy_cases import (
     guards,
     kubernetes,
     kubernetes_cluster,
+    line_workloads,
 )
 
-MODULES = (kubernetes, kubernetes_cluster, external_secrets, chaos, aws, gcp, azure, backup, guards)
+MODULES = (kubernetes, kubernetes_cluster, line_workloads, external_secrets, chaos, aws, gcp, azure, backup, guards)

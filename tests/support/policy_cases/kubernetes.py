@@ -5,6 +5,7 @@ cases are in kubernetes_cluster.py."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import factory_policies as fp
@@ -40,7 +41,7 @@ def restricted_pod() -> dict[str, Any]:
         "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [container("app")],
         "initContainers": [container("migrate", "registry.plant.example.com/mes/migrate@sha256:" + "a" * 64)],
-        "ephemeralContainers": [container("debug", "registry.plant.example.com/tools/debug:1.0", sized=False)],
+        "ephemeralContainers": [container("debug", "registry.plant.example.com/tools/debug:1.0.3", sized=False)],
         "volumes": [
             {"name": "cache", "emptyDir": {}},
             {"name": "config", "configMap": {"name": "order-api"}},
@@ -49,13 +50,21 @@ def restricted_pod() -> dict[str, Any]:
     }
 
 
+LINE = "factory-floor.io/line"
+
+
 def workload(kind_type: str, namespace: str = "line-mes") -> dict[str, Any]:
-    """A workload of any kind with the restricted pod spec at the kind's own path."""
-    props: dict[str, Any] = {"metadata": {"name": "order-api", "namespace": namespace}}
+    """A workload of any kind with the restricted pod spec at the kind's own path; in a line's namespace it and
+    every template it hands on carry that line's label, as the line-label rules require."""
+    line = namespace.removeprefix("line-") if namespace.startswith("line-") else None
+    labels = {"labels": {LINE: line}} if line else {}
+    props: dict[str, Any] = {"metadata": {"name": "order-api", "namespace": namespace, **copy.deepcopy(labels)}}
     node = props
     *parents, last = POD_SPEC_PATHS[kind_type]
     for part in parents:
         node = node.setdefault(part, {})
+        if part in ("template", "jobTemplate") and labels:
+            node.setdefault("metadata", copy.deepcopy(labels))
     node[last] = restricted_pod()
     return props
 
@@ -183,11 +192,31 @@ PINNED = Case(
     fp.image_pinned,
     deployment(),
     (
-        Mutation("latest", f"{APP}.image", "registry.plant.example.com/mes/order-api:latest", "mutable tag 'latest'"),
+        Mutation("latest", f"{APP}.image", "registry.plant.example.com/mes/order-api:latest", "the tag 'latest'"),
         Mutation("no-tag", f"{APP}.image", "registry.plant.example.com/mes/order-api", "has no tag"),
         Mutation("port-is-not-a-tag", f"{INIT}.image", "registry.plant.example.com:5000/mes/migrate", "has no tag"),
         Mutation("ephemeral-latest", f"{DEBUG}.image", "busybox:latest", "ephemeralContainers[0](debug).image"),
+        Mutation("branch", f"{APP}.image", "registry.plant.example.com/mes/order-api:main", "the tag 'main'"),
+        Mutation("moving-minor", f"{APP}.image", "registry.plant.example.com/mes/order-api:2.4", "the tag '2.4'"),
+        Mutation("not-a-digest", f"{INIT}.image", "registry.plant.example.com/mes/migrate@sha256:abc", "has no tag"),
     ),
+)
+# digests only: the stack empties immutableTags
+DIGESTS_ONLY = Case(
+    fp.image_pinned,
+    (
+        Res(
+            DEPLOYMENT,
+            {
+                "metadata": {"name": "order-api", "namespace": "line-mes"},
+                "spec": {"template": {"spec": {"containers": [container("app", f"{IMAGE}@sha256:{'b' * 64}")]}}},
+            },
+            name="order-api",
+        ),
+    ),
+    (Mutation("release-tag", f"{APP}.image", IMAGE, "the tag '2.4.1', which can move"),),
+    config={"immutableTags": []},
+    id="image-pinned:digests-only",
 )
 
 REGISTRIES = Case(
@@ -204,4 +233,4 @@ REGISTRIES = Case(
 )
 
 
-CASES = [BASELINE, RESTRICTED, *KIND_CASES, RESOURCES, PINNED, REGISTRIES]
+CASES = [BASELINE, RESTRICTED, *KIND_CASES, RESOURCES, PINNED, DIGESTS_ONLY, REGISTRIES]
