@@ -307,6 +307,25 @@ def test_applied_parameters_match_their_template_schemas() -> None:
         jsonschema.validate({"label": vocab.LINE}, templates.TEMPLATES["K8sLineLabel"].parameters)
 
 
+def test_pinned_images_on_pod_updates_judge_only_changed_images() -> None:
+    """A Pod admitted before the rule with a moving tag keeps its controller and deletion: an UPDATE that leaves
+    its images alone (a finalizer removed) passes, and the audit still reports it. Changing an image to a moving
+    tag, or adding a container with one, is refused; a workload's UPDATE is judged whole."""
+    parameters = applied("pinned-images")
+    moving = "registry.plant.local/press/plc-gateway:3.20"
+    before = pod(containers=[container(image=moving)])
+    finalized = copy.deepcopy(before)
+    finalized["metadata"]["finalizers"] = []
+    assert violations("K8sImmutableTags", finalized, parameters, "UPDATE", old=before) == []
+    assert len(violations("K8sImmutableTags", finalized, parameters)) == 1  # audit
+    pinned = pod()
+    assert len(violations("K8sImmutableTags", before, parameters, "UPDATE", old=pinned)) == 1  # image changed
+    renamed = pod(containers=[container("other", image=moving)])
+    assert len(violations("K8sImmutableTags", renamed, parameters, "UPDATE", old=before)) == 1  # another container
+    template = deployment({"containers": [container(image=moving)]})
+    assert len(violations("K8sImmutableTags", template, parameters, "UPDATE", old=template)) == 1
+
+
 def test_digests_only_when_no_tag_pattern_is_allowed() -> None:
     parameters = applied("pinned-images", gatekeeper_config(immutableTags=[]))
     assert parameters == {"tagPatterns": []}
