@@ -121,11 +121,32 @@ def test_attribution_labels_judge_jobs_and_cronjobs(make: Any) -> None:
     assert {"apiGroups": ["batch"], "kinds": ["Job", "CronJob"]} in spec.kinds
     obj = make()
     obj["metadata"]["labels"] = {}
+    if obj["kind"] == "CronJob":
+        obj["spec"]["jobTemplate"]["metadata"] = {"labels": {vocab.NAME: "report"}}
     assert violations("K8sRequiredLabels", obj, spec.parameters) == [
         f"{obj['kind']} <{obj['metadata']['name']}> is missing the required label <{vocab.NAME}>"
     ]
     obj["metadata"]["labels"][vocab.NAME] = "export"
     assert violations("K8sRequiredLabels", obj, spec.parameters) == []
+
+
+def test_a_cronjob_whose_jobs_would_be_refused_is_refused_itself() -> None:
+    """The Jobs a CronJob creates carry its job template's labels: without the required ones there, each Job
+    would be refused when the schedule fires. The CronJob is refused at apply instead."""
+    spec = next(s for s in constraints.constraint_specs([], [vocab.NAME], "site") if s.name == "attribution-labels")
+    obj = cronjob(SPEC)
+    obj["metadata"]["labels"] = {vocab.NAME: "report"}
+    assert violations("K8sRequiredLabels", obj, spec.parameters) == [
+        f"CronJob <report>: its job template is missing the required label <{vocab.NAME}> (the Jobs it creates "
+        "would be refused)"
+    ]
+    obj["spec"]["jobTemplate"]["metadata"] = {"labels": {vocab.NAME: "report"}}
+    assert violations("K8sRequiredLabels", obj, spec.parameters) == []
+    pattern = {"labels": [{"key": vocab.NAME, "allowedRegex": "^[a-z-]+$"}]}
+    obj["spec"]["jobTemplate"]["metadata"]["labels"][vocab.NAME] = "Report_1"
+    assert violations("K8sRequiredLabels", obj, pattern) == [
+        f"label <{vocab.NAME}: Report_1> of CronJob <report>'s job template does not match <^[a-z-]+$>"
+    ]
 
 
 # --- placement is the scheduler's ---------------------------------------------------------------------
