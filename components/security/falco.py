@@ -8,6 +8,7 @@ from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, PodSecurity, Values, WorkloadSlot
 from components.catalogue.network import ClusterDns, External, NetworkNeeds, OwnPods, Path
 from components.catalogue.rbac import RbacReview
+from components.core import vocabulary as vocab
 from components.core.sizing import resources
 from components.security.secrets.addon_scope import AddonSecret
 
@@ -91,8 +92,8 @@ def _sidekick(ctx: ClusterContext) -> dict[str, Any]:
 
 
 SIDEKICK_PORT = 2801  # falcosidekick chart 0.12.x service.port and container port
-FALCO_PODS = {"app.kubernetes.io/name": "falco"}
-SIDEKICK_PODS = {"app.kubernetes.io/name": "falcosidekick"}
+FALCO_PODS = {vocab.NAME: "falco"}
+SIDEKICK_PODS = {vocab.NAME: "falcosidekick"}
 
 
 def network(ctx: ClusterContext) -> NetworkNeeds:

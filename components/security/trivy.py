@@ -6,6 +6,7 @@ from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, PodSecurity, Values, WorkloadSlot
 from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
 from components.catalogue.rbac import ClusterRoleGrant, RbacReview
+from components.core import vocabulary as vocab
 from components.core.sizing import resources
 
 VERSION = "0.28.1"
@@ -47,7 +48,7 @@ JAVA_DB_ARTIFACT = Image("mirror.gcr.io", "aquasec/trivy-java-db", "1", None, so
 CHECKS_ARTIFACT = Image("mirror.gcr.io", "aquasec/trivy-checks", "1", None, source=_MUTABLE_ARTIFACT, moving=True)
 
 
-OPERATOR_PODS = {"app.kubernetes.io/name": "trivy-operator"}
+OPERATOR_PODS = {vocab.NAME: "trivy-operator"}
 
 
 def registry_ports(ctx: ClusterContext) -> tuple[int, ...]:

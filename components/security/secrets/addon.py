@@ -9,6 +9,7 @@ from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
 from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
 from components.catalogue.rbac import ClusterRoleGrant, RbacReview
+from components.core import vocabulary as vocab
 from components.core.sizing import resources
 from components.security.secrets.manifests import NAMESPACE
 
@@ -65,8 +66,8 @@ def values(ctx: ClusterContext) -> Values:
 
 # the chart's default at 2.0.0 (values.yaml webhook.port)
 WEBHOOK_PORT = 10250
-CONTROLLER_PODS = {"app.kubernetes.io/name": "external-secrets"}
-WEBHOOK_PODS = {"app.kubernetes.io/name": "external-secrets-webhook"}
+CONTROLLER_PODS = {vocab.NAME: "external-secrets"}
+WEBHOOK_PODS = {vocab.NAME: "external-secrets-webhook"}
 
 
 def vault_port(ctx: ClusterContext) -> int:
