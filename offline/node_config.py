@@ -17,6 +17,7 @@ from components.security.server_config import (
     SERVER_DISTRIBUTIONS,
     server_config,
 )
+from offline.node_dns import DNS_DIR, write_dns
 
 NODE_CONFIG_DIR = "node-config"
 SERVICES = {"k3s": "k3s", "rke2": "rke2-server"}  # the systemd unit of a server node
@@ -53,6 +54,8 @@ def write_node_config(out_dir: Path, config: FactoryConfig) -> list[str]:
             old.unlink() if old.is_file() else old.rmdir()
     lines = []
     for cluster in config.clusters:
+        dns_line = write_dns(root / cluster.name / DNS_DIR, cluster, config.site.dns)
+        lines += [dns_line] if dns_line else []
         fragment = server_config(cluster)
         if fragment is None:
             lines.append(

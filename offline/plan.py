@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print("\nZones and conduits (IEC 62443):")
     print("\n".join(f"  {line}" for line in zones.write_zones(out_dir, result.recording, descriptions)))
-    print("\nServer config for k3s/RKE2 API servers (merge on every server node, then restart it):")
+    print("\nNode config for k3s/RKE2 (API server flags, CoreDNS; each file says where it goes and what then):")
     print("\n".join(f"  {line}" for line in node_config.write_node_config(out_dir, result.config)))
     vault = write_vault_setup(out_dir, result.config)
     if vault:

@@ -23,6 +23,7 @@ from components.config.factory import (
 )
 from components.config.lines import LineConfig, check_lines
 from components.config.problems import Problems
+from components.config.site_dns import check_site_dns
 from components.config.types import Environment, StrictModel
 from components.identity.config import check_identity
 from components.security.config import SecurityConfig, check_security
@@ -92,6 +93,8 @@ def cross_check(sections: Sections, problems: Problems) -> None:
         check_production_admission(sections.environment, sections.security.gatekeeper, problems)
         if sections.site is not None:
             check_security(sections.security, sections.site, problems)
+    if sections.site is not None:
+        check_site_dns(sections.environment, sections.clusters, sections.site.dns, problems)
     check_protection(sections.environment, sections.protection, problems)
 
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from components.config.api_server import ApiServerConfig
 from components.config.problems import Problems
+from components.config.site_dns import SiteDnsConfig
 from components.config.types import (
     ConfigKey,
     Distribution,
@@ -135,6 +136,14 @@ class SiteConfig(StrictModel):
         ]
         | None
     ) = Field(default=None, description="Helm chart mirror that replaces every chart repository.")
+    dns: SiteDnsConfig | None = Field(
+        default=None,
+        description=(
+            "Where the cluster DNS of k3s/RKE2 clusters sends what it does not answer itself: the plant's zones to "
+            "their name servers, everything else to the filtering resolvers only (DNS tunnelling). Required in "
+            "production with a k3s or RKE2 cluster; `make plan` writes the settings to build/<stack>/node-config/."
+        ),
+    )
 
 
 class ProtectionConfig(StrictModel):

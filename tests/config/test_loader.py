@@ -40,7 +40,11 @@ def test_environment_defaults_to_production() -> None:
 
 def test_site_mirrors_accept_registry_and_oci_urls() -> None:
     raw = valid_raw()
-    raw["site"] = {"registryMirror": "harbor.plant.local:5000/mirror", "chartMirror": "oci://harbor.plant.local/charts"}
+    raw["site"] = {
+        **raw["site"],
+        "registryMirror": "harbor.plant.local:5000/mirror",
+        "chartMirror": "oci://harbor.plant.local/charts",
+    }
     site = load_factory_config(raw).site
     assert site.registry_mirror == "harbor.plant.local:5000/mirror"
     assert site.chart_mirror == "oci://harbor.plant.local/charts"

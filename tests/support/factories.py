@@ -45,6 +45,8 @@ def valid_raw() -> dict[str, Any]:
             {"name": "mes", "cluster": "cloud", "team": "digital", "sloTarget": 99.9, "chaosOptIn": True},
         ],
         "security": {"gatekeeper": {"allowedImages": ["registry.plant.local/lines/*"]}},
+        # production with a k3s cluster: its CoreDNS forwards only to the site's filtering resolver
+        "site": {"dns": {"resolvers": ["10.10.0.53"], "zones": [{"name": "plant.local", "servers": ["10.10.0.10"]}]}},
         "edgeKubeconfig": "[secret]",
         "cloudKubeconfig": "[secret]",
     }
@@ -115,5 +117,5 @@ def secure_raw(cloud: str = "aws", identity: dict[str, Any] | None = None, mirro
     }
     raw = mutate(raw, "lines.2.secrets", [{"name": "db", "remoteKey": "mes/db", "properties": ["user", "password"]}])
     if mirror:
-        raw["site"] = {"registryMirror": MIRROR, "chartMirror": "oci://harbor.plant.local/charts"}
+        raw["site"] = {**raw["site"], "registryMirror": MIRROR, "chartMirror": "oci://harbor.plant.local/charts"}
     return raw
