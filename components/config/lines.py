@@ -44,7 +44,13 @@ class LineConfig(StrictModel):
     flows: list[FlowConfig] = Field(
         default_factory=list, description="Declared conduits from this line to other lines."
     )
-    metrics_port: Port = Field(default=9464, description="Port the observability stack may scrape on the line's pods.")
+    metrics_port: Port = Field(
+        default=9464,
+        description=(
+            "Port the observability stack (Prometheus pods in `monitoring`) may scrape on the line's pods; "
+            "never a port of a TCP flow from or to the line."
+        ),
+    )
     chaos_opt_in: bool = Field(default=False, description="Allow chaos experiments to target this line's namespace.")
     secrets: list[LineSecret] = Field(
         default_factory=list,
@@ -66,7 +72,8 @@ def check_lines(
     lines: Sequence[LineConfig | None],
     problems: Problems,
 ) -> None:
-    """Unique names, known clusters and teams, and flows to existing lines on the same cluster."""
+    """Unique names, known clusters and teams, flows to existing lines on the same cluster, and scrape ports
+    apart from conduit ports."""
     problems.duplicates("lines", lines)
     cluster_names, team_names = names(clusters), names(teams)
     # a line whose own cluster is unknown maps to None: that is reported once, not again for every flow
@@ -87,6 +94,7 @@ def check_lines(
             known_cluster = cluster if cluster in cluster_names else None  # an unknown one is reported above
             flows = field(line, "flows") or []
             _check_flows(i, name, known_cluster, flows, line_cluster=line_cluster, problems=problems)
+    _check_metrics_ports(lines, problems)
 
 
 def _check_flows(
@@ -114,3 +122,42 @@ def _check_flows(
         if (flow.to, flow.protocol) in targets:
             problems.add(loc, f"a {flow.protocol} flow to '{flow.to}' is already declared; merge their ports")
         targets.add((flow.to, flow.protocol))
+
+
+def _metrics_port(line: LineConfig) -> str:
+    port = field(line, "metrics_port")
+    return f"{port}" if "metrics_port" in line.model_fields_set else f"{port} (the default)"
+
+
+def _check_metrics_ports(lines: Sequence[LineConfig | None], problems: Problems) -> None:
+    """The scrape path (TCP, from Prometheus) and a conduit must not share a port on the same pods: both
+    ingress rules would open it, so Prometheus could reach the conduit's service and the sending line the
+    metrics endpoint. At the receiving end that is exactly what the NetworkPolicies allow; at the sending
+    end the line's pods usually serve the conduit's protocol too (OPC UA, MQTT run both ways), so the scrape
+    port stays apart from every conduit port of a line, in either direction."""
+    position: dict[str, int] = {}
+    for i, line in present(lines):
+        if (name := field(line, "name")) is not None:
+            position.setdefault(name, i)  # a duplicate name is reported by check_lines
+    for i, line in present(lines):
+        name = field(line, "name")
+        for j, flow in enumerate(field(line, "flows") or []):
+            if flow.protocol != "TCP" or flow.to == name:  # the scrape path is TCP; a flow to itself is refused
+                continue
+            if field(line, "metrics_port") in flow.ports:
+                problems.add(
+                    ("lines", i, "metricsPort"),
+                    f"{_metrics_port(line)} is also a port of this line's TCP conduit to '{flow.to}' "
+                    f"(lines[{i}].flows[{j}]): a conduit's protocol is usually served at both ends, so the scrape "
+                    "path would open that service to Prometheus — choose a metricsPort that is no conduit port",
+                )
+            k = position.get(flow.to)
+            target = lines[k] if k is not None else None
+            if k is not None and target is not None and field(target, "metrics_port") in flow.ports:
+                problems.add(
+                    ("lines", k, "metricsPort"),
+                    f"{_metrics_port(target)} is also a port of the TCP conduit from line '{name}' "
+                    f"(lines[{i}].flows[{j}]): both open it on this line's pods, so Prometheus could "
+                    f"reach the conduit's service and '{name}' the metrics endpoint — choose a metricsPort that "
+                    "is no conduit port",
+                )

@@ -39,7 +39,7 @@ class KubeObject(pulumi.CustomResource):
     concern objects created before those versions were retired, and no factory has any. Its own constructor
     makes the SDK record the source position of the code that builds the object, as for any resource class."""
 
-    def __init__(self, name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -> None:
+    def __init__(self, name: str, manifest: Manifest, opts: pulumi.ResourceOptions, *, patch: bool = False) -> None:
         kind = manifest["kind"]
         props: dict[str, Any] = dict(manifest)
         defaults = _kubernetes.get_resource_opts_defaults()
@@ -49,13 +49,19 @@ class KubeObject(pulumi.CustomResource):
                     props[key] = pulumi.Output.secret(props[key])
             secret = pulumi.ResourceOptions(additional_secret_outputs=list(_SECRET_FIELDS[kind]))
             defaults = pulumi.ResourceOptions.merge(defaults, secret)
-        token = type_token(manifest["apiVersion"], kind)
+        # a patch (server-side apply of the manifest's fields onto an object someone else owns) is the
+        # `<Kind>Patch` type with the patched kind in its body: the provider treats it as a patch only when
+        # the body's kind plus "Patch" is the type's kind, as the typed `...Patch` classes send it
+        token = type_token(manifest["apiVersion"], f"{kind}Patch" if patch else kind)
         super().__init__(token, name, props, opts=pulumi.ResourceOptions.merge(defaults, opts))
 
 
-def kube_resource(name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """The manifest as a resource of its kind on the provider of `opts` (or the one the parent carries)."""
-    return KubeObject(name, manifest, opts)
+def kube_resource(
+    name: str, manifest: Manifest, opts: pulumi.ResourceOptions, *, patch: bool = False
+) -> pulumi.CustomResource:
+    """The manifest as a resource of its kind on the provider of `opts` (or the one the parent carries);
+    with `patch`, as a patch of the existing object the manifest names (`kubernetes:<group/version>:<Kind>Patch`)."""
+    return KubeObject(name, manifest, opts, patch=patch)
 
 
 def pod_spec(manifest: Manifest) -> dict[str, Any] | None:

@@ -15,8 +15,10 @@ from components.lines.manifests import LineArgs
 
 class ProductionLine(FactoryComponent[LineArgs]):
     """Creates on the line's cluster: the namespace `line-<name>` (Pod Security restricted), a ResourceQuota
-    and LimitRange, default-deny NetworkPolicies plus DNS, the scrape path and both sides of each declared conduit, the
-    `line-editor` Role and its binding to the team's groups, the `line-workload` ServiceAccount and, when the
+    (compute, ephemeral storage, volumes, object counts) and LimitRange, default-deny NetworkPolicies plus
+    traffic among the line's own pods, DNS, the scrape path from Prometheus and both sides of each declared
+    conduit, the `line-editor` Role and its binding to the team's groups, the `line-workload` ServiceAccount,
+    a patch that turns off token automount on the namespace's `default` ServiceAccount and, when the
     cluster federates with a cloud, the WorkloadIdentity that trusts exactly that account. Other
     capabilities put their per-line objects into the line through `handle`.
 
@@ -50,11 +52,15 @@ class ProductionLine(FactoryComponent[LineArgs]):
         self.service_account = self._object(
             "workload", build.workload_service_account(args, binding.annotations), inside
         )
+        # the account the ServiceAccount controller creates: patched (its automount field only), never owned
+        self._object("default-account", build.default_service_account_patch(args), inside, patch=True)
         self.handle = LineHandle(args.line.name, args.namespace, args.team.name, self.namespace)
         self.finish({"namespace": args.namespace, "serviceAccount": LINE_WORKLOAD_SERVICE_ACCOUNT})
 
-    def _object(self, key: str, manifest: build.Manifest, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-        return self.own(key, kube_resource(self.child_name(key), manifest, opts))
+    def _object(
+        self, key: str, manifest: build.Manifest, opts: pulumi.ResourceOptions, *, patch: bool = False
+    ) -> pulumi.CustomResource:
+        return self.own(key, kube_resource(self.child_name(key), manifest, opts, patch=patch))
 
     def _identity(self) -> WorkloadIdentity:
         args = self.args

@@ -21,6 +21,7 @@ from components.core.contracts import (
     DNS_POD_LABELS,
     LINE_WORKLOAD_SERVICE_ACCOUNT,
     MONITORING_NAMESPACE,
+    PROMETHEUS_POD_LABELS,
 )
 from components.core.kube import Manifest
 from components.core.sizing import PROFILES, cpu, line_budget, memory
@@ -116,6 +117,7 @@ def namespace(args: LineArgs) -> Manifest:
 
 def resource_quota(args: LineArgs) -> Manifest:
     budget = line_budget(args.cluster.profile, args.line.criticality)
+    objects = PROFILES[args.cluster.profile].objects
     return {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
@@ -126,9 +128,14 @@ def resource_quota(args: LineArgs) -> Manifest:
                 "requests.memory": memory(budget.requests_memory_mi),
                 "limits.cpu": cpu(budget.limits_cpu_m),
                 "limits.memory": memory(budget.limits_memory_mi),
+                # the node's disk: writable layers, logs and emptyDirs of the line's containers
+                "requests.ephemeral-storage": memory(budget.requests_ephemeral_mi),
+                "limits.ephemeral-storage": memory(budget.limits_ephemeral_mi),
                 "pods": str(budget.pods),
                 "persistentvolumeclaims": str(budget.persistent_volume_claims),
                 "requests.storage": f"{budget.storage_gi}Gi",
+                # the control plane: objects in the datastore and the API server's caches
+                **objects.hard(declared_secrets=len(args.line.secrets)),
                 # a line is a zone: nothing in it may open a door to the plant network on its own
                 "services.loadbalancers": "0",
                 "services.nodeports": "0",
@@ -147,9 +154,21 @@ def limit_range(args: LineArgs) -> Manifest:
             "limits": [
                 {
                     "type": "Container",
-                    "defaultRequest": {"cpu": cpu(c.request_cpu_m), "memory": memory(c.request_memory_mi)},
-                    "default": {"cpu": cpu(c.limit_cpu_m), "memory": memory(c.limit_memory_mi)},
-                    "max": {"cpu": cpu(c.max_cpu_m), "memory": memory(c.max_memory_mi)},
+                    "defaultRequest": {
+                        "cpu": cpu(c.request_cpu_m),
+                        "memory": memory(c.request_memory_mi),
+                        "ephemeral-storage": memory(c.request_ephemeral_mi),
+                    },
+                    "default": {
+                        "cpu": cpu(c.limit_cpu_m),
+                        "memory": memory(c.limit_memory_mi),
+                        "ephemeral-storage": memory(c.limit_ephemeral_mi),
+                    },
+                    "max": {
+                        "cpu": cpu(c.max_cpu_m),
+                        "memory": memory(c.max_memory_mi),
+                        "ephemeral-storage": memory(c.max_ephemeral_mi),
+                    },
                 }
             ]
         },
@@ -177,9 +196,25 @@ def _ports(flow: FlowConfig) -> list[Manifest]:
 
 
 def network_policies(args: LineArgs) -> list[Manifest]:
-    """Default deny in both directions, then only DNS, the scrape path and declared conduits."""
+    """Default deny in both directions, then only the line's own pods among themselves, DNS, the scrape path
+    and declared conduits.
+
+    Conduits stay namespace to namespace: a flow names lines, not workloads, and which pods of a line serve
+    a conduit is the line team's own business (the labels are theirs to set, and pods inside a line reach
+    each other anyway). The scrape path names Prometheus pods: its peer lives in a platform namespace."""
     policies = [
         _network_policy(args, "default-deny", {"policyTypes": ["Ingress", "Egress"]}),
+        # a pod-only peer selects pods of the policy's own namespace: the line talks freely inside, and
+        # this opens nothing towards another namespace, the nodes or outside addresses
+        _network_policy(
+            args,
+            "allow-same-line",
+            {
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": [{"podSelector": {}}]}],
+                "egress": [{"to": [{"podSelector": {}}]}],
+            },
+        ),
         _network_policy(
             args,
             "allow-dns",
@@ -200,7 +235,9 @@ def network_policies(args: LineArgs) -> list[Manifest]:
                 "policyTypes": ["Ingress"],
                 "ingress": [
                     {
-                        "from": [_namespace_peer(MONITORING_NAMESPACE)],
+                        # Prometheus only, not every pod of the monitoring namespace (Grafana, exporters,
+                        # Alertmanager): namespace and pod selector in one peer, so both must match
+                        "from": [_namespace_peer(MONITORING_NAMESPACE, PROMETHEUS_POD_LABELS)],
                         "ports": [{"protocol": "TCP", "port": args.line.metrics_port}],
                     }
                 ],
@@ -262,6 +299,21 @@ def workload_service_account(args: LineArgs, annotations: dict[str, Any] | None 
         "kind": "ServiceAccount",
         "metadata": metadata,
         # workloads that need the API opt in per pod; the default is no token on disk
+        "automountServiceAccountToken": False,
+    }
+
+
+def default_service_account_patch(args: LineArgs) -> Manifest:
+    """The `default` ServiceAccount the ServiceAccount controller puts into every namespace, without token
+    automount: a pod that names no account runs as `default` and would otherwise get an API token on disk.
+
+    A patch (server-side apply of only this field), not an object of ours: the controller owns the account
+    and would re-create it if we deleted it. Registered as `ServiceAccountPatch` (`kube_resource(...,
+    patch=True)`); the body keeps the kind it patches, as the provider requires."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "default", "namespace": args.namespace},
         "automountServiceAccountToken": False,
     }
 

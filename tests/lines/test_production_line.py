@@ -28,7 +28,8 @@ def test_each_line_component_holds_its_objects(recording: Recording) -> None:
         kinds = sorted(r.type.rsplit(":", 1)[1] for r in children)
         assert kinds.count("Namespace") == 1
         assert {"LimitRange", "ResourceQuota", "Role", "RoleBinding", "ServiceAccount"} <= set(kinds)
-        assert kinds.count("NetworkPolicy") >= 3
+        assert kinds.count("NetworkPolicy") >= 4  # default-deny, same line, DNS, scrape
+        assert kinds.count("ServiceAccountPatch") == 1  # the namespace's default account
 
 
 def test_namespace_is_pod_security_restricted_pinned_to_cluster_version(recording: Recording) -> None:
@@ -51,10 +52,11 @@ def test_namespaced_objects_wait_for_their_namespace(recording: Recording) -> No
     assert weld and all(namespace.urn in r.dependencies for r in weld)
 
 
-def test_default_deny_dns_and_scrape_in_every_line(recording: Recording) -> None:
+def test_default_deny_same_line_dns_and_scrape_in_every_line(recording: Recording) -> None:
     for namespace in ("line-press", "line-weld", "line-mes"):
         policies = {p["metadata"]["name"]: p["spec"] for p in inputs_in_namespace(recording, NETPOL, namespace)}
         assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+        assert policies["allow-same-line"]["ingress"] == [{"from": [{"podSelector": {}}]}]
         dns = policies["allow-dns"]["egress"][0]
         assert dns["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
         assert dns["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
@@ -92,8 +94,8 @@ def test_quota_and_limits_follow_profile_and_criticality(recording: Recording) -
     for hard in quota.values():
         assert hard["services.loadbalancers"] == "0" and hard["services.nodeports"] == "0"
     limits = {x["metadata"]["namespace"]: x["spec"]["limits"][0] for x in _inputs(recording, "LimitRange")}
-    assert limits["line-weld"]["default"] == {"cpu": "500m", "memory": "512Mi"}
-    assert limits["line-weld"]["defaultRequest"] == {"cpu": "50m", "memory": "64Mi"}
+    assert limits["line-weld"]["default"] == {"cpu": "500m", "memory": "512Mi", "ephemeral-storage": "512Mi"}
+    assert limits["line-weld"]["defaultRequest"] == {"cpu": "50m", "memory": "64Mi", "ephemeral-storage": "64Mi"}
 
 
 def _inputs(recording: Recording, kind: str) -> list[dict[str, Any]]:
