@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.catalogue.model import AddOn
+from components.catalogue.model import AddOn, ClusterContext
+from components.catalogue.release import resolve
 from components.config.document import FactoryConfig
+from components.config.factory import ClusterConfig
 from components.core.contracts import SYSTEM_NAMESPACES, cluster_identifier
 from components.security.addons import ADDONS as SECURITY_ADDONS
 from components.security.gatekeeper.constraints import allowed_images
+from components.verification.addons import ADDONS as VERIFICATION_ADDONS
 
 
 def _table(*addons: AddOn) -> dict[str, AddOn]:
@@ -22,7 +25,7 @@ def _table(*addons: AddOn) -> dict[str, AddOn]:
     return {addon.name: addon for addon in addons}
 
 
-CATALOGUE: dict[str, AddOn] = _table(*SECURITY_ADDONS)
+CATALOGUE: dict[str, AddOn] = _table(*SECURITY_ADDONS, *VERIFICATION_ADDONS)
 
 
 def exempt_namespaces() -> dict[str, str]:
@@ -36,6 +39,18 @@ def exempt_namespaces() -> dict[str, str]:
 
 def platform_namespaces() -> tuple[str, ...]:
     return tuple(exempt_namespaces())
+
+
+def platform_images(config: FactoryConfig, cluster: ClusterConfig) -> dict[str, tuple[str, ...]]:
+    """Namespace -> the images the catalogue installs there on one cluster (every add-on it enables there, of
+    every capability, as installed: mirrored and pinned, `Release.images()`). Gatekeeper admits exactly these in
+    the platform namespaces (`allowed-images-platform`)."""
+    ctx = ClusterContext(config, cluster, platform_namespaces())
+    found: dict[str, set[str]] = {}
+    for addon in CATALOGUE.values():
+        if addon.enabled(ctx):
+            found.setdefault(addon.namespace, set()).update(resolve(addon, ctx).images())
+    return {namespace: tuple(sorted(images)) for namespace, images in sorted(found.items())}
 
 
 def pack_settings(config: FactoryConfig) -> dict[str, Any]:

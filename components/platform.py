@@ -15,10 +15,11 @@ from components.config.stack_inputs import StackInputs
 from components.core.component import ComponentArgs, FactoryComponent, Protection
 from components.core.contracts import LINE_WORKLOAD_SERVICE_ACCOUNT, cluster_identifier
 from components.identity.component import cloud_provider
-from components.inventory import platform_namespaces
+from components.inventory import platform_images, platform_namespaces
 from components.lines.component import ProductionLine
 from components.lines.manifests import LineArgs, line_args
 from components.security.component import SecurityArgs, SecurityBaseline
+from components.verification.component import SegmentationCanary, VerificationArgs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,12 +33,14 @@ class ClusterArgs(ComponentArgs):
 class ClusterPlatform(FactoryComponent[ClusterArgs]):
     """Creates for one cluster: its explicit Kubernetes provider (credentials from a secret, a stable
     `clusterIdentifier`, never dropping an unreachable plant cluster from state), its cloud provider when
-    it federates workload identities, one ProductionLine per line on it, and its SecurityBaseline."""
+    it federates workload identities, one ProductionLine per line on it, its SecurityBaseline, and the
+    SegmentationCanary that proves the cluster enforces the lines' NetworkPolicies (a rollout gate)."""
 
     provider: k8s.Provider
     cloud_provider: pulumi.ProviderResource | None
     lines: dict[str, ProductionLine]
     security: SecurityBaseline
+    verification: SegmentationCanary
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
@@ -77,7 +80,21 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
                     config=args.config,
                     cluster=cluster,
                     platform_namespaces=platform_namespaces(),
+                    platform_images=platform_images(args.config, cluster),
                     lines=tuple(line.handle for line in self.lines.values()),
+                ),
+                self.child_opts(providers=providers),
+            ),
+        )
+        self.verification = self.own(
+            "verification",
+            SegmentationCanary(
+                f"{name}-verification",
+                VerificationArgs(
+                    protection=args.protection,
+                    config=args.config,
+                    cluster=cluster,
+                    platform_namespaces=platform_namespaces(),
                 ),
                 self.child_opts(providers=providers),
             ),

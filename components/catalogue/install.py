@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.catalogue.model import Chart, Manifest, PodSecurityLevel
+from components.catalogue.model import Chart, Manifest, Manifests, PodSecurityLevel
 from components.catalogue.network import NetworkNeeds, network_policies
 from components.catalogue.release import Release
 from components.catalogue.values import get_path, set_path
@@ -126,9 +126,16 @@ def install(
     release: Release,
     namespace: pulumi.Resource,
     binding: IdentityBinding | None = None,
+    *,
+    gated_on: Sequence[pulumi.Resource] = (),
 ) -> Installed:
-    """The add-on's objects as children of `owner`, all after its namespace."""
+    """The add-on's objects as children of `owner`, all after its namespace. A manifest add-on's objects of the
+    kinds it applies last (a Job that tests the others) wait for every other object of it, and for `gated_on`
+    (what they test elsewhere, e.g. another add-on's objects)."""
     addon = release.addon
+    last = addon.source.applied_last if isinstance(addon.source, Manifests) else frozenset()
+    if gated_on and not last:
+        raise ValueError(f"add-on {addon.name}: applies nothing last, so nothing could wait for what it is gated on")
     after_namespace = owner.child_opts(depends_on=[namespace])
     objects: list[pulumi.Resource]
     if isinstance(addon.source, Chart):
@@ -145,9 +152,14 @@ def install(
         objects = [owner.own(addon.name, chart)]
     else:
         objects = []
-        for manifest in _with_identity(release.manifests, release, binding):
+        manifests = _with_identity(release.manifests, release, binding)
+        for manifest in [m for m in manifests if m["kind"] not in last]:
             key = _object_key(release, manifest)
             objects.append(owner.own(key, kube_resource(owner.child_name(key), manifest, after_namespace)))
+        after_the_rest = owner.child_opts(depends_on=[namespace, *objects, *gated_on])
+        for manifest in [m for m in manifests if m["kind"] in last]:
+            key = _object_key(release, manifest)
+            objects.append(owner.own(key, kube_resource(owner.child_name(key), manifest, after_the_rest)))
     installed = Installed(release, objects)
     for brought in release.brought:
         if brought.after is not None and brought.after not in installed.brought:

@@ -87,6 +87,9 @@ class Manifests:
 
     render: Callable[[ClusterContext], list[Manifest]]
     images: tuple[Image, ...] = ()  # every image the rendered pod specs may name (before the site mirror)
+    # kinds applied only after every other object of the add-on (and what its installer names): a Job that tests
+    # them. Pulumi waits for a Job to complete and fails the update when it fails, so such a Job gates the rollout
+    applied_last: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

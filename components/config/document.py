@@ -29,6 +29,7 @@ from components.identity.config import check_identity
 from components.security.config import SecurityConfig, check_security
 from components.security.gatekeeper.config import check_production_admission
 from components.security.secrets.config import check_secrets
+from components.verification.config import check_network_policy
 
 
 class FactoryConfig(StrictModel):
@@ -87,6 +88,7 @@ def cross_check(sections: Sections, problems: Problems) -> None:
     """Every rule that spans sections; a section that failed on its own is not judged again here."""
     check_unique_names(sections.clusters, sections.teams, problems)
     check_identity(sections.environment, sections.clusters, problems)
+    check_network_policy(sections.clusters, problems)
     check_lines(sections.clusters, sections.teams, sections.lines, problems)
     if sections.security is not None:
         check_secrets(sections.security.vault, sections.lines, problems)

@@ -23,6 +23,7 @@ from components.config.types import (
 from components.config.types import kubernetes_version as valid_kubernetes_version
 from components.config.types import timezone as valid_timezone
 from components.identity.config import WorkloadIdentityConfig
+from components.verification.config import effective_enforcer, network_policy_description
 
 REGISTRY_RE = re.compile(r"^[a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._/-]+)?$")
 CHART_MIRROR_RE = re.compile(r"^(https|oci)://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._/-]*)?$")
@@ -61,6 +62,9 @@ class ClusterConfig(StrictModel):
     profile: Profile = Field(
         description="Sizing profile: replicas, quotas, requests/limits, retention, which add-ons run."
     )
+    network_policy: Annotated[str, Field(min_length=1)] | None = Field(
+        default=None, description=network_policy_description()
+    )
     workload_identity: WorkloadIdentityConfig | None = Field(
         default=None,
         description=(
@@ -82,6 +86,12 @@ class ClusterConfig(StrictModel):
     kubeconfig: KubeconfigSource = Field(
         description="Where the explicit Kubernetes provider gets its credentials (never ambient kubeconfig)."
     )
+
+    @property
+    def network_policy_enforcer(self) -> str | None:
+        """What enforces NetworkPolicy here: `networkPolicy`, or the distribution's enforcing default (the
+        document's cross-check refuses a cluster that has neither)."""
+        return effective_enforcer(self.distribution, self.network_policy)
 
 
 SYSTEM_GROUP_PREFIX = "system:"

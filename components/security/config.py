@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from components.config.factory import SiteConfig
 from components.config.problems import Problems
 from components.config.types import StrictModel, VaultPath
-from components.security.gatekeeper.config import GatekeeperConfig
+from components.security.gatekeeper.config import GatekeeperConfig, check_mirror_entries
 from components.security.secrets.config import VaultConfig
 
 
@@ -44,6 +45,26 @@ class FalcoWebhook(StrictModel):
         return self
 
 
+def service_address(value: str) -> str:
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an IP address") from None
+    if not address.is_private or address.is_loopback or address.is_link_local:
+        raise ValueError(f"'{value}' is not an address of the cluster's service range (a private address)")
+    return value
+
+
+class K8sAuditConfig(StrictModel):
+    service_ip: Annotated[str, AfterValidator(service_address)] = Field(
+        description=(
+            "The fixed ClusterIP of the falco-k8saudit webhook Service, inside the cluster's service CIDR (k3s and "
+            "RKE2 default: 10.43.0.0/16) and free: the API server posts its audit events there, read from a file "
+            "before cluster DNS answers it. Used on every k3s/RKE2 cluster of the stack."
+        )
+    )
+
+
 class FalcoConfig(StrictModel):
     alert_webhook: Annotated[FalcoWebhook | None, BeforeValidator(no_plain_webhook)] = Field(
         default=None,
@@ -52,6 +73,15 @@ class FalcoConfig(StrictModel):
             "the URL, never the URL itself. External Secrets copies it into a Secret of the `falco` namespace, "
             "which Falcosidekick reads (the chart's `existingSecret`); needs `security.vault`. Unset keeps "
             "alerts in logs."
+        ),
+    )
+    kubernetes_audit: K8sAuditConfig | None = Field(
+        default=None,
+        description=(
+            "Kubernetes-audit detection on k3s/RKE2: a falco-k8saudit Deployment judges the API server's audit "
+            "events with factory-floor's rules (human-made Jobs reading Secrets, Services with externalIPs, a line's "
+            "identity token used outside its pod); `make plan` writes the API server's audit policy and webhook "
+            "config. Unset: off. Managed clusters: docs/security.md."
         ),
     )
     minimum_priority: Literal["emergency", "alert", "critical", "error", "warning", "notice"] = Field(
@@ -78,3 +108,4 @@ def check_security(security: SecurityConfig, site: SiteConfig, problems: Problem
             ("security", "gatekeeper", "allowedImages"),
             "is required when site.registryMirror is not set: list the registries lines may pull from",
         )
+    check_mirror_entries(security.gatekeeper, site.registry_mirror, problems)

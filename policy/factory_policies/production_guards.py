@@ -9,7 +9,8 @@ program changed to get round the config check:
 - in production every Gatekeeper constraint denies, and the Gatekeeper webhook fails closed;
 - the images lines may run are exact, or a prefix ending in '/*' below at least one path segment of the
   registry — never a whole registry ('docker.io/*'), never a prefix that admits its neighbours
-  ('ghcr.io/acme*' admits 'ghcr.io/acme-evil/...').
+  ('ghcr.io/acme*' admits 'ghcr.io/acme-evil/...'), never the site mirror as a whole or a whole registry
+  through it, and a line's own folder under the mirror only in that line's namespace.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from factory_policies.controls import (
 )
 from factory_policies.kit import each, resource_policy, stack_policy
 from factory_policies.settings import environment, is_production, setting
+from factory_policies.vocabulary import LINE_NAMESPACE_PREFIX
 
 SYSTEM_GROUP_PREFIX = "system:"
 
@@ -215,14 +217,45 @@ def image_entry_problem(entry: str) -> str | None:
     return "has a '*' before its end; a prefix is the registry host, at least one path segment and '/*'"
 
 
+def _registry_host(segment: str) -> bool:
+    """Docker's reference grammar: a first segment with a '.' or ':' (or 'localhost') names a registry; the site
+    mirror keeps it as the first segment of every mirrored path."""
+    return "." in segment or ":" in segment or segment == "localhost"
+
+
+# a line's own folder under the site mirror: <mirror>/<factory>-lines/<line>/
+LINE_FOLDER_RE = re.compile(r"^[a-z0-9-]+-lines/(?P<line>[a-z0-9-]+)/")
+
+
+def mirror_entry_problem(entry: str, mirror: str, namespaces: list[str]) -> str | None:
+    """What is wrong with an entry under the site mirror (a proxy cache, which fetches anything), given the
+    namespaces the constraint judges; None when nothing is."""
+    if not mirror:
+        return None
+    if entry.endswith("*") and f"{mirror}/".startswith(entry[:-1]):
+        return f"admits everything the site mirror '{mirror}' can fetch (a proxy cache: all of Docker Hub)"
+    if not entry.startswith(f"{mirror}/"):
+        return None
+    below = entry[len(mirror) + 1 :]
+    first, _, rest = below.partition("/")
+    if _registry_host(first):
+        return f"admits every image of the registry '{first}' through the site mirror" if rest == "*" else None
+    folder = LINE_FOLDER_RE.match(below)
+    if folder and namespaces != [LINE_NAMESPACE_PREFIX + folder["line"]]:
+        line = folder["line"]
+        return (
+            f"is line '{line}''s own folder under the site mirror; only a constraint judging its namespace alone "
+            f"(spec.match.namespaces: [{LINE_NAMESPACE_PREFIX}{line}]) may allow it"
+        )
+    return None
+
+
 def _check_narrow(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     mirror = str(setting(args, "registryMirror") or "")
-    generated = f"{mirror}/*" if mirror else None  # what the platform adds for the site mirror (see description)
+    namespaces = [str(n) for n in items(args.props, "spec", "match", "namespaces")]
     name = object_name(args.props, args.name)
     for index, entry in enumerate(items(args.props, "spec", "parameters", "allowedImages")):
-        if str(entry) == generated:
-            continue
-        problem = image_entry_problem(str(entry))
+        problem = image_entry_problem(str(entry)) or mirror_entry_problem(str(entry), mirror, namespaces)
         if problem:
             report_violation(
                 f"K8sAllowedReposv2 '{name}': spec.parameters.allowedImages[{index}] '{entry}' {problem}", None
@@ -236,9 +269,10 @@ allowed_images_narrow = resource_policy(
         "Every entry of a K8sAllowedReposv2 constraint's spec.parameters.allowedImages is an exact image (no "
         "'*'), or a prefix made of the registry host, at least one path segment and '/*'. The constraint "
         "matches by plain string prefix: 'docker.io/*' admits everything anyone pushed to Docker Hub, and "
-        "'ghcr.io/acme*' admits 'ghcr.io/acme-evil/...'. The one entry the platform adds itself, "
-        "'<registryMirror>/*' for the site mirror, is accepted as it is when the pack config names the mirror "
-        "(`make plan` does)."
+        "'ghcr.io/acme*' admits 'ghcr.io/acme-evil/...'. When the pack config names the site mirror (`make plan` "
+        "does), neither '<registryMirror>/*' nor '<registryMirror>/<registry>/*' is accepted (a proxy cache "
+        "fetches anything: all of Docker Hub), and a line's own folder, '<registryMirror>/<factory>-lines/<line>/', "
+        "only in a constraint that judges that line's namespace alone."
     ),
     controls=(CIS_KUBERNETES("5.5.1"), IEC_62443("SR 3.4"), IEC_62443("SR 7.8")),
     resource_types=ALLOWED_REPOS_TYPES,
@@ -246,7 +280,8 @@ allowed_images_narrow = resource_policy(
     severity=Severity.HIGH,
     remediation=(
         "List exact images, or prefixes such as 'registry.plant.local/lines/*' in "
-        "`security.gatekeeper.allowedImages`; never a whole registry or a prefix that does not end in '/*'."
+        "`security.gatekeeper.allowedImages`; never a whole registry, the site mirror as a whole or a prefix that "
+        "does not end in '/*'; each line's own images go to its folder under the mirror."
     ),
     config=("registryMirror",),
 )

@@ -43,6 +43,15 @@ EXEMPT_NAMESPACES: dict[str, str] = {
     "kube-node-lease": "Kubernetes' node heartbeats (Lease objects); no workloads.",
     "kube-public": "Kubernetes' public bootstrap data (cluster-info); no workloads.",
     "kube-system": "Kubernetes' own add-ons (CNI, CoreDNS, kube-proxy, CSI node plugins) need host access.",
+    "segmentation-canary-a": (
+        "The segmentation canary: a zone shaped like a line whose Job proves, after every change, that the "
+        "cluster enforces NetworkPolicy; a catalogue add-on (pinned busybox), not judged against the lines' "
+        "allow-list."
+    ),
+    "segmentation-canary-b": (
+        "The segmentation canary's second zone: a listener the canary Job may reach only through its one "
+        "conduit; a catalogue add-on (pinned busybox), not judged against the lines' allow-list."
+    ),
     "trivy-system": (
         "trivy-operator's scan jobs run as the scanner image's root user without a seccomp profile (the chart's "
         "scan-job security context drops every capability and privilege escalation, nothing more), which restricted "
@@ -183,10 +192,10 @@ SETTINGS: dict[str, Setting] = {
                 "type": "string",
                 "pattern": "^([a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._/-]+)?)?$",
                 "default": "",
-                "description": "The site's registry mirror (`site.registryMirror`, host[:port][/path]). The platform "
-                "adds '<mirror>/*' to the lines' allowed images itself; `allowed-images-narrow` accepts that one "
-                "entry even when the mirror is a whole registry host. Empty: no such entry is accepted. "
-                "`make plan` writes it.",
+                "description": "The site's registry mirror (`site.registryMirror`, host[:port][/path]): a proxy "
+                "cache, so `allowed-images-narrow` refuses '<mirror>/*' and '<mirror>/<registry>/*', and allows a "
+                "line's own folder ('<mirror>/<factory>-lines/<line>/') only in a constraint judging that line's "
+                "namespace alone. Empty: entries are judged without it. `make plan` writes it.",
             },
         ),
     )

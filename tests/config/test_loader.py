@@ -79,8 +79,52 @@ BROKEN = [
     ("no-ports", "lines.0.flows.0.ports", [], "factory-floor:lines[0].flows[0].ports", "at least 1"),
     ("duplicate-port", "lines.0.flows.0.ports", [80, 80], "factory-floor:lines[0].flows[0]", "more than once"),
     ("bad-protocol", "lines.0.flows.0.protocol", "ICMP", "factory-floor:lines[0].flows[0].protocol", "'TCP'"),
+    # the scrape port on a conduit port: Prometheus would reach the conduit's service, the sender the metrics
+    (
+        "metrics-port-is-an-inbound-conduit-port",
+        "lines.1.metricsPort",
+        4840,
+        "factory-floor:lines[1].metricsPort",
+        "TCP conduit from line 'press' (lines[0].flows[0])",
+    ),
+    (
+        "metrics-port-is-an-outbound-conduit-port",
+        "lines.0.metricsPort",
+        4840,
+        "factory-floor:lines[0].metricsPort",
+        "TCP conduit to 'weld' (lines[0].flows[0])",
+    ),
+    (
+        "conduit-on-the-default-metrics-port",
+        "lines.0.flows.0.ports",
+        [9464],
+        "factory-floor:lines[1].metricsPort",
+        "9464 (the default) is also a port of the TCP conduit from line 'press'",
+    ),
     ("bad-distribution", "clusters.0.distribution", "k8s", "factory-floor:clusters[0].distribution", "'k3s'"),
     ("bad-profile", "clusters.0.profile", "tiny", "factory-floor:clusters[0].profile", "'edge-small'"),
+    # what enforces NetworkPolicy (issue #9, finding 4): a value that enforces nothing, or none on EKS
+    (
+        "network-policy-that-enforces-nothing",
+        "clusters.0.networkPolicy",
+        "flannel",
+        "factory-floor:clusters[0].networkPolicy",
+        "'flannel' does not enforce NetworkPolicy",
+    ),
+    (
+        "network-policy-missing-on-eks",
+        "clusters.1.networkPolicy",
+        DELETE,
+        "factory-floor:clusters[1].networkPolicy",
+        "is required on eks: the Amazon VPC CNI enforces no NetworkPolicy until its network policy agent",
+    ),
+    (
+        "network-policy-of-another-distribution",
+        "clusters.1.networkPolicy",
+        "dataplane-v2",
+        "factory-floor:clusters[1].networkPolicy",
+        "'dataplane-v2' enforces NetworkPolicy on gke, not on eks",
+    ),
     ("old-kubernetes", "clusters.0.kubernetesVersion", "1.24", "factory-floor:clusters[0].kubernetesVersion", "1.29"),
     (
         "float-kubernetes",

@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 import regopy
 
+from components.core.contracts import SYSTEM_NAMESPACES
 from offline import render
 from offline.stackfile import available_stacks
 from tests.support.judges import REPO_ROOT
@@ -68,8 +69,16 @@ def test_constraints_match_their_templates(documents: dict[str, list[dict[str, A
         for constraint in constraints:
             jsonschema.validate(constraint["spec"].get("parameters", {}), schemas[constraint["kind"]])
             assert constraint["spec"]["enforcementAction"] in ("dryrun", "warn", "deny")
-            excluded = constraint["spec"]["match"]["excludedNamespaces"]
-            assert "kube-system" in excluded and not any(ns.startswith("line-") for ns in excluded)
+            match = constraint["spec"]["match"]
+            if "namespaces" in match:  # a line's own images, or the platform's: never Kubernetes' own namespaces
+                assert match["namespaces"] and not set(SYSTEM_NAMESPACES) & set(match["namespaces"])
+                continue
+            excluded = match["excludedNamespaces"]
+            assert "kube-system" in excluded
+            # a line namespace is left out only where a constraint of the same kind judges that line alone
+            scoped = {ns: c["kind"] for c in constraints for ns in c["spec"]["match"].get("namespaces", [])}
+            for namespace in (ns for ns in excluded if ns.startswith("line-")):
+                assert scoped.get(namespace) == constraint["kind"], (cluster, constraint["metadata"]["name"], namespace)
 
 
 def test_external_secrets_read_only_their_own_lines_store_and_folder(

@@ -90,8 +90,16 @@ def test_kubernetes_validate_strict_per_cluster_version(
 
 # Custom resources kubernetes-validate has no schema for. We do not vendor other projects' CRDs; each group
 # has its own judge in tests/test_custom_resources.py (regopy compiles every template, constraint parameters
-# are validated against their template's schema, External Secrets objects against the fields ESO requires).
-CUSTOM_RESOURCE_GROUPS = ("templates.gatekeeper.sh/", "constraints.gatekeeper.sh/", "external-secrets.io/")
+# are validated against their template's schema, External Secrets objects against the fields ESO requires);
+# the cluster-wide metadata deny (Calico GlobalNetworkPolicy, Cilium CiliumClusterwideNetworkPolicy) has its
+# judge in tests/verification/test_cluster_wide.py (the fields each CRD requires, CIDRs, selectors).
+CUSTOM_RESOURCE_GROUPS = (
+    "templates.gatekeeper.sh/",
+    "constraints.gatekeeper.sh/",
+    "external-secrets.io/",
+    "crd.projectcalico.org/",
+    "cilium.io/",
+)
 
 
 def test_every_rendered_kind_has_a_schema(planned: PlannedStack, validations: dict[str, KubernetesValidation]) -> None:

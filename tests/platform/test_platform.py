@@ -63,7 +63,9 @@ def _line_resources(recording: Recording) -> set[str]:
 
 
 def _platform_namespaces(recording: Recording) -> set[str]:
-    return {r.name for r in recording.of_type("kubernetes:core/v1:Namespace") if "-baseline-ns-" in r.name}
+    """The namespaces the catalogue's add-ons live in: the security baseline's and the segmentation canary's."""
+    owners = ("-baseline-ns-", "-verification-ns-")
+    return {r.name for r in recording.of_type("kubernetes:core/v1:Namespace") if any(o in r.name for o in owners)}
 
 
 def test_lines_and_platform_namespaces_are_protected_in_production_and_nothing_else_is(recording: Recording) -> None:

@@ -141,6 +141,8 @@ def test_default_exempt_namespaces_carry_reasons() -> None:
         "trivy-system",
         "kube-bench",
         "external-secrets",
+        "segmentation-canary-a",
+        "segmentation-canary-b",
     }
     assert all(len(reason) > 30 for reason in EXEMPT_NAMESPACES.values())
     assert SETTINGS["exemptNamespaces"].default == list(EXEMPT_NAMESPACES)

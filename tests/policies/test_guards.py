@@ -12,7 +12,15 @@ import factory_policies as fp
 from components.security.gatekeeper import templates
 from components.security.gatekeeper.config import image_pattern_problem
 from factory_policies import production_guards as guards
-from tests.support.policy_cases.guards import ALLOWED, CONSTRAINT_FIXTURE, EDITORS, MIRROR, WEBHOOK, chart
+from tests.support.policy_cases.guards import (
+    ALLOWED,
+    CONSTRAINT_FIXTURE,
+    EDITORS,
+    LINE_IMAGES,
+    MIRROR,
+    WEBHOOK,
+    chart,
+)
 from tests.support.policy_kit import Mutation, judge, judge_offline, mutated
 
 DISPOSABLE = ("staging", "development")
@@ -62,19 +70,23 @@ def test_system_groups_and_wide_images_are_refused_in_every_stage(environment: s
     assert judge(fp.allowed_images_narrow, [wide], {"environment": environment, "registryMirror": MIRROR})
 
 
-def test_only_the_mirror_entry_the_platform_generates_is_excepted() -> None:
-    mirror_entry = _set(ALLOWED, "spec.parameters.allowedImages", [f"{MIRROR}/*"])
-    assert judge(fp.allowed_images_narrow, [mirror_entry], {"registryMirror": MIRROR}) == []
-    # without the pack config (a `pulumi up` without `make plan`) it is judged like any entry
-    [found] = judge(fp.allowed_images_narrow, [mirror_entry])
-    assert "'harbor.plant.local/*' admits every image of a whole registry" in found
-    # the exception is that entry exactly, not the mirror's host or a look-alike
-    for entry in ("harbor.plant.local*", "harbor.plant.local.evil/*", "harbor.plant.local/x*"):
-        near = _set(ALLOWED, "spec.parameters.allowedImages", [entry])
-        assert judge(fp.allowed_images_narrow, [near], {"registryMirror": MIRROR}), entry
-    # a mirror with a path adds a narrow entry anyway
-    with_path = _set(ALLOWED, "spec.parameters.allowedImages", ["harbor.plant.local/mirror/*"])
-    assert judge(fp.allowed_images_narrow, [with_path]) == []
+def test_the_mirror_is_never_on_a_list_and_a_line_folder_only_on_its_lines() -> None:
+    """#9 finding 6: the site mirror is a proxy cache (it fetches anything, all of Docker Hub), so no entry opens
+    it whole or a registry through it; a line's folder under it is allowed by that line's constraint alone."""
+    config = {"registryMirror": MIRROR}
+    for entry in (f"{MIRROR}/*", "harbor.plant.local/*", f"{MIRROR}/docker.io/*", f"{MIRROR}/ghcr.io/*"):
+        wide = _set(ALLOWED, "spec.parameters.allowedImages", [entry])
+        assert judge(fp.allowed_images_narrow, [wide], config), entry
+    for entry in (f"{MIRROR}/docker.io/library/busybox:1.36", f"{MIRROR}/ghcr.io/acme/*"):
+        narrow = _set(ALLOWED, "spec.parameters.allowedImages", [entry])
+        assert judge(fp.allowed_images_narrow, [narrow], config) == [], entry
+    assert judge(fp.allowed_images_narrow, [LINE_IMAGES], config) == []
+    [found] = judge(fp.allowed_images_narrow, [_set(LINE_IMAGES, "spec.match", {"excludedNamespaces": []})], config)
+    assert "is line 'press''s own folder under the site mirror" in found
+    # without the pack config (a `pulumi up` without `make plan`) the mirror is unknown: a mirror with a path
+    # is then judged like any registry path, a mirror that is a whole host is still refused
+    assert judge(fp.allowed_images_narrow, [_set(ALLOWED, "spec.parameters.allowedImages", [f"{MIRROR}/*"])]) == []
+    assert judge(fp.allowed_images_narrow, [_set(ALLOWED, "spec.parameters.allowedImages", ["harbor.plant.local/*"])])
 
 
 def test_other_charts_and_bindings_are_not_judged_as_gatekeeper_or_system_groups() -> None:

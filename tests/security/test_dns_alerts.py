@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from components.security.dns_alerts import dns_alert_rules
-from tests.support.promtool import promtool
+from tests.support.debian_tools import promtool
 
 
 def run_promtool(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -26,6 +26,7 @@ def valid_raw() -> dict[str, Any]:
                 "distribution": "eks",
                 "kubernetesVersion": "1.33",
                 "profile": "cloud",
+                "networkPolicy": "aws-network-policy-agent",
                 "kubeconfig": {"secretKey": "cloudKubeconfig"},
             },
         ],
@@ -108,6 +109,8 @@ def secure_raw(cloud: str = "aws", identity: dict[str, Any] | None = None, mirro
     raw = valid_raw()
     distribution = {"aws": "eks", "gcp": "gke", "azure": "aks"}[cloud]
     raw = mutate(raw, "clusters.1.distribution", distribution)
+    network_policy = {"aws": "aws-network-policy-agent", "gcp": "dataplane-v2", "azure": "azure-npm"}[cloud]
+    raw = mutate(raw, "clusters.1.networkPolicy", network_policy)
     raw = mutate(
         raw, "clusters.1.workloadIdentity", {cloud: identity or {"aws": AWS, "gcp": GCP, "azure": AZURE}[cloud]}
     )

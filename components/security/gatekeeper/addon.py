@@ -4,10 +4,20 @@ which ships their CRD) and the constraints (each after its template, which creat
 from __future__ import annotations
 
 from components.catalogue.images import PINNED_PULL_POLICY, Image
-from components.catalogue.model import AddOn, BroughtResource, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
+from components.catalogue.model import (
+    AddOn,
+    BroughtResource,
+    Chart,
+    ClusterContext,
+    ImageSlot,
+    Manifest,
+    Values,
+    WorkloadSlot,
+)
 from components.catalogue.network import ApiServer, NetworkNeeds, Path
 from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.core import vocabulary as vocab
+from components.core.contracts import SYSTEM_NAMESPACES
 from components.core.sizing import ADDON_REPLICAS, resources
 from components.security.gatekeeper import constraints, line_constraints, templates, webhook
 
@@ -25,6 +35,14 @@ IMAGE = Image(
         "registry is reachable."
     ),
 )
+# The namespaces the webhook never judges: those no constraint refuses anything in. Kubernetes' own (they
+# exist on every cluster; a Gatekeeper outage must never hold up CoreDNS, the CNI or the nodes' heartbeat
+# Leases) and Gatekeeper's own (the chart exempts it in any case, so a bad constraint can never lock out the
+# component that would fix it; the audit still reads it). Every other platform namespace is judged by the
+# platform image constraint, so the webhook must see it. No prefixes: `kube-*` would exempt `kube-evil`.
+WEBHOOK_EXEMPT_NAMESPACES = tuple(sorted({*SYSTEM_NAMESPACES, NAMESPACE}))
+# the value of Gatekeeper's ignore label on Kubernetes' own namespaces (the key is what counts)
+SYSTEM_IGNORE_VALUE = "kubernetes-system"
 
 
 def values(ctx: ClusterContext) -> Values:
@@ -38,6 +56,15 @@ def values(ctx: ClusterContext) -> Values:
         "validatingWebhookFailurePolicy": ctx.factory.security.gatekeeper.webhook_failure_policy,
         # stated, not left to the chart: the webhook alerts measure answers against it (alerts.py)
         "validatingWebhookTimeoutSeconds": webhook.TIMEOUT_SECONDS,
+        # the webhook skips a namespace that carries admission.gatekeeper.sh/ignore, and Gatekeeper lets only
+        # the namespaces listed here carry it (its check-ignore-label webhook refuses the label elsewhere, and
+        # fails closed: while Gatekeeper is down nobody can label a namespace out of its judgement)
+        "controllerManager": {
+            "exemptNamespaces": list(WEBHOOK_EXEMPT_NAMESPACES),
+            "exemptNamespacePrefixes": [],
+            "resources": resources("100m", "256Mi", "1", "512Mi"),
+        },
+        "validatingWebhookCheckIgnoreFailurePolicy": "Fail",
         "auditInterval": 300 if ctx.single_node else 60,
         "constraintViolationsLimit": 50,
         "enableRuntimeDefaultSeccompProfile": True,
@@ -46,9 +73,21 @@ def values(ctx: ClusterContext) -> Values:
         "upgradeCRDs": {"enabled": False},
         "postInstall": {"labelNamespace": {"enabled": False}, "probeWebhook": {"enabled": False}},
         "pdb": {"controllerManager": {"minAvailable": 0 if replicas == 1 else 1}},
-        "controllerManager": {"resources": resources("100m", "256Mi", "1", "512Mi")},
         "audit": {"resources": resources("50m", "256Mi", "500m", "512Mi")},
     }
+
+
+def system_namespace_patches() -> list[Manifest]:
+    """Gatekeeper's ignore label on Kubernetes' own namespaces, as server-side apply patches (the namespaces
+    are not ours: only this label is, and deleting the patch removes it)."""
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": name, "labels": {vocab.GATEKEEPER_IGNORE: SYSTEM_IGNORE_VALUE}},
+        }
+        for name in sorted(SYSTEM_NAMESPACES)
+    ]
 
 
 # the chart's default at 3.22.0 (values.yaml controllerManager.port)
@@ -81,9 +120,16 @@ def brings(ctx: ClusterContext) -> list[BroughtResource]:
         for t in templates.TEMPLATES.values()
     ]
     gatekeeper = ctx.factory.security.gatekeeper
+    lines = [line.name for line in ctx.factory.lines_on(ctx.cluster.name)]
     specs = constraints.constraint_specs(
-        constraints.allowed_images(ctx.factory), gatekeeper.required_labels, ctx.cluster.profile
+        list(gatekeeper.allowed_images),
+        gatekeeper.required_labels,
+        ctx.cluster.profile,
+        line_namespaces=[vocab.LINE_NAMESPACE_PREFIX + line for line in lines],
     )
+    # the platform namespaces' image constraint is the SecurityBaseline's: their images come from the whole
+    # catalogue, which this capability does not see
+    specs += constraints.line_image_specs(ctx.factory, lines)
     specs += line_constraints.line_specs(gatekeeper)
     found += [
         BroughtResource(

@@ -52,6 +52,48 @@ def image_pattern_problem(value: str) -> str | None:
     )
 
 
+# the lines' folders under the site mirror are `<mirror>/<factory>-lines/<line>/` (the Gatekeeper constraints
+# name them; a first path segment ending so is never a registry host)
+LINES_FOLDER_SUFFIX = "-lines"
+
+
+def registry_host(segment: str) -> bool:
+    """Whether an image reference's first segment names a registry (Docker's reference grammar: a '.' or a
+    ':' in it, or 'localhost'); the site mirror keeps it as the first segment of each mirrored path."""
+    return "." in segment or ":" in segment or segment == "localhost"
+
+
+def mirror_entry_problem(value: str, mirror: str | None) -> str | None:
+    """Why an allowed-images entry is refused because of the site mirror, or None. A mirror is a proxy cache:
+    `<mirror>/*` admits everything it can fetch (all of Docker Hub), `<mirror>/<registry>/*` every image of
+    that registry. The lines' folders below it (`<mirror>/<factory>-lines/<line>/`) belong to one line each,
+    which the platform allows in that line's namespace only."""
+    if mirror is None:
+        return None
+    prefix = value[:-1] if value.endswith("*") else None
+    if prefix is not None and f"{mirror}/".startswith(prefix):
+        return (
+            f"'{value}' admits everything the site mirror {mirror} can fetch (a proxy cache: every image of every "
+            "registry it mirrors, all of Docker Hub); name a path through it, e.g. "
+            f"'{mirror}/ghcr.io/<organisation>/*', or list exact images — each line's own images are allowed in "
+            f"its namespace without this list ({mirror}/<factory>-lines/<line>/)"
+        )
+    if not value.startswith(f"{mirror}/"):
+        return None
+    first, _, rest = value.removeprefix(f"{mirror}/").partition("/")
+    if first.endswith(LINES_FOLDER_SUFFIX) or first.endswith(f"{LINES_FOLDER_SUFFIX}*"):
+        return (
+            f"'{value}' is in the lines' folders under the site mirror ({mirror}/<factory>-lines/<line>/): each is "
+            "allowed in its own line's namespace by the platform, and listed here every line could run it"
+        )
+    if registry_host(first) and rest == "*":
+        return (
+            f"'{value}' admits every image of the registry {first} through the site mirror; name a path under it, "
+            f"e.g. '{mirror}/{first}/<organisation>/*', or list exact images"
+        )
+    return None
+
+
 def image_pattern(value: str) -> str:
     problem = image_pattern_problem(value)
     if problem:
@@ -145,9 +187,13 @@ class GatekeeperConfig(StrictModel):
     allowed_images: list[ImagePattern] = Field(
         default_factory=list,
         description=(
-            "Images lines may run: exact images (no '*'), or prefixes of the registry host and at least one path "
-            "segment ending in '/*' ('registry.plant.local/lines/*'; 'docker.io/*' and 'ghcr.io/acme*' are "
-            "refused). The site registry mirror is always allowed; without a mirror this list is required."
+            "Images every line may run, besides its own folder under the site mirror "
+            "(`<registryMirror>/<factory>-lines/<line>/*`, allowed in that line's namespace only): exact images "
+            "(no '*'), or prefixes of the registry host and at least one path segment ending in '/*' "
+            "('registry.plant.local/lines/*'; 'docker.io/*' and 'ghcr.io/acme*' are refused). Namespaces that are "
+            "neither a line's nor the platform's run only this list. Never the mirror as a whole (`<mirror>/*`, "
+            "`<mirror>/docker.io/*`: a proxy cache fetches anything) nor a line's folder. Without a mirror this "
+            "list is required."
         ),
     )
     required_labels: list[str] = Field(
@@ -202,3 +248,12 @@ def check_production_admission(environment: str | None, gatekeeper: GatekeeperCo
             "every request unjudged while Gatekeeper is down, restarting or slow; set Fail (the default) — "
             "Ignore is for staging or development stacks only",
         )
+
+
+def check_mirror_entries(gatekeeper: GatekeeperConfig, mirror: str | None, problems: Problems) -> None:
+    """No allowed-images entry opens the site mirror as a whole, a whole registry through it, or a line's own
+    folder to every line (#9 finding 6)."""
+    for index, entry in enumerate(gatekeeper.allowed_images):
+        problem = mirror_entry_problem(entry, mirror)
+        if problem:
+            problems.add(("security", "gatekeeper", "allowedImages", index), problem)

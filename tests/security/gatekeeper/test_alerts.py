@@ -13,7 +13,7 @@ import yaml
 
 from components.security.gatekeeper import webhook
 from components.security.gatekeeper.alerts import webhook_alert_rules
-from tests.support.promtool import promtool
+from tests.support.debian_tools import promtool
 
 REJECTIONS = "apiserver_admission_webhook_rejection_count"
 FAIL_OPEN = "apiserver_admission_webhook_fail_open_count"

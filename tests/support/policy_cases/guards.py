@@ -12,7 +12,7 @@ from tests.support.policy_kit import DELETE, Case, Mutation, Res
 RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
 CONSTRAINTS = "kubernetes:constraints.gatekeeper.sh"
 CHART = "kubernetes:helm.sh/v4:Chart"
-MIRROR = "harbor.plant.local"  # a mirror that is a whole registry host: its '<mirror>/*' entry is the exception
+MIRROR = "harbor.plant.local/mirror"  # the site mirror, a proxy cache: '<mirror>/*' would admit all of Docker Hub
 
 
 # --- no system groups ----------------------------------------------------------------------------------
@@ -67,8 +67,14 @@ SYSTEM_GROUPS = Case(
 # --- constraints deny in production --------------------------------------------------------------------
 
 
-def constraint(kind: str, name: str, parameters: dict[str, Any] | None = None, version: str = "v1beta1") -> Res:
-    spec: dict[str, Any] = {"enforcementAction": "deny", "match": {"excludedNamespaces": ["kube-system"]}}
+def constraint(
+    kind: str,
+    name: str,
+    parameters: dict[str, Any] | None = None,
+    version: str = "v1beta1",
+    match: dict[str, Any] | None = None,
+) -> Res:
+    spec: dict[str, Any] = {"enforcementAction": "deny", "match": match or {"excludedNamespaces": ["kube-system"]}}
     if parameters is not None:
         spec["parameters"] = parameters
     props = {"apiVersion": f"constraints.gatekeeper.sh/{version}", "kind": kind, "metadata": {"name": name}}
@@ -80,12 +86,19 @@ ALLOWED = constraint(
     "allowed-images",
     {
         "allowedImages": [
-            f"{MIRROR}/*",  # what the platform adds for the site mirror
+            f"{MIRROR}/ghcr.io/acme/*",  # a path below a registry, through the mirror
             "registry.plant.local/lines/*",
             "123456789012.dkr.ecr.eu-central-1.amazonaws.com/rheinfeld/*",
             "docker.io/library/busybox:1.36",  # an exact image
         ]
     },
+)
+# a line's own constraint: its folder under the mirror, in its namespace alone (#9 finding 6)
+LINE_IMAGES = constraint(
+    "K8sAllowedReposv2",
+    "allowed-images-line-press",
+    {"allowedImages": [f"{MIRROR}/pilsen-lines/press/*", "registry.plant.local/lines/*"]},
+    match={"namespaces": ["line-press"]},
 )
 CONSTRAINT_FIXTURE = (
     ALLOWED,
@@ -149,7 +162,7 @@ WEBHOOK = Case(
 IMAGES = "spec.parameters.allowedImages"
 NARROW = Case(
     fp.allowed_images_narrow,
-    (ALLOWED,),
+    (ALLOWED, LINE_IMAGES),
     (
         Mutation("public-registry", f"{IMAGES}.1", "docker.io/*", "allowedImages[1] 'docker.io/*' admits every image"),
         Mutation("private-registry", f"{IMAGES}.1", "registry.plant.local/*", "of a whole registry"),
@@ -158,6 +171,24 @@ NARROW = Case(
         Mutation("star-inside", f"{IMAGES}.1", "registry.plant.local/*/lines/*", "has a '*' before its end"),
         Mutation("everything", f"{IMAGES}.1", "*", "'*' admits every image"),
         Mutation("no-registry", f"{IMAGES}.3", "busybox", "is not an image with its registry host"),
+        # the mirror back on the list (#9 finding 6): a proxy cache fetches anything
+        Mutation("mirror-wide", f"{IMAGES}.0", f"{MIRROR}/*", "admits everything the site mirror"),
+        Mutation("registry-through-mirror", f"{IMAGES}.0", f"{MIRROR}/docker.io/*", "registry 'docker.io' through"),
+        Mutation("line-folder-elsewhere", f"{IMAGES}.0", f"{MIRROR}/pilsen-lines/press/*", "is line 'press''s own"),
+        Mutation(
+            "line-folder-of-another-line",
+            f"{IMAGES}.0",
+            f"{MIRROR}/pilsen-lines/weld/*",
+            "is line 'weld''s own folder",
+            target="allowed-images-line-press",
+        ),
+        Mutation(
+            "line-folder-more-namespaces",
+            "spec.match.namespaces",
+            ["line-press", "line-weld"],
+            "only a constraint judging its namespace alone",
+            target="allowed-images-line-press",
+        ),
     ),
     config={"registryMirror": MIRROR},
 )
