@@ -17,9 +17,8 @@ from typing import Literal
 
 from components.config.api_server import api_server_addresses, api_server_ports
 from components.config.factory import ClusterConfig
-from components.core import vocabulary as vocab
-from components.core.contracts import DNS_NAMESPACE, DNS_POD_LABELS
 from components.core.kube import Manifest
+from components.core.network_policy import DEFAULT_DENY, default_deny, dns_rule
 
 ANY_ADDRESS = ("0.0.0.0/0", "::/0")
 
@@ -91,9 +90,7 @@ def _rule(path: Path, cluster: ClusterConfig) -> Manifest:
         )
         peers, rule_ports = _blocks(api_server_addresses(cluster.api_server)), _tcp(ports)
     elif isinstance(peer, ClusterDns):
-        dns = {"namespaceSelector": {"matchLabels": {vocab.NAMESPACE_NAME: DNS_NAMESPACE}}}
-        peers = [{**dns, "podSelector": {"matchLabels": dict(DNS_POD_LABELS)}}]
-        rule_ports = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+        return dns_rule()
     elif isinstance(peer, OwnPods):
         peers, rule_ports = [{"podSelector": {"matchLabels": dict(peer.labels)}}], _tcp(path.ports)
     else:
@@ -115,7 +112,7 @@ def network_policies(
 ) -> list[Manifest]:
     """A namespace's default deny, then one policy per path of each add-on in it (add-on name -> its needs),
     named after its add-on so add-ons sharing a namespace never collide."""
-    policies = [_policy("default-deny", namespace, labels, {}, {"policyTypes": ["Ingress", "Egress"]})]
+    policies = [_policy(DEFAULT_DENY, namespace, labels, {}, default_deny())]
     for addon, found in sorted(needs.items()):
         for path in found.paths:
             kind = "Egress" if path.direction == "egress" else "Ingress"

@@ -14,10 +14,15 @@ DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}
 # The observability stack scrapes lines from here (the lines open their metrics port to it).
 MONITORING_NAMESPACE = "monitoring"
-# ...and only from its Prometheus pods (the label the Prometheus Operator puts on every Prometheus pod):
-# the lines' scrape path admits nothing else of the monitoring namespace, so the observability capability
-# must run its scrapers with these labels.
-PROMETHEUS_POD_LABELS = {vocab.NAME: "prometheus"}
+# ...and only from its Prometheus pods: the labels the Prometheus Operator itself sets on every pod of a
+# Prometheus (`prometheus`) or a PrometheusAgent (`prometheus-agent`, kube-prometheus-stack's agent mode on
+# edge profiles) and that pod labels from values cannot override; Alertmanager and Thanos Ruler carry the same
+# managed-by label, hence the name. The lines' scrape path admits nothing else of the monitoring namespace, so
+# the observability capability must run its scrapers through the operator.
+PROMETHEUS_POD_SELECTOR = {
+    "matchLabels": {vocab.MANAGED_BY: "prometheus-operator"},
+    "matchExpressions": [{"key": vocab.NAME, "operator": "In", "values": ["prometheus", "prometheus-agent"]}],
+}
 # The service account a line's workloads run as; its cloud identity trusts exactly this account.
 LINE_WORKLOAD_SERVICE_ACCOUNT = "line-workload"
 # The label a line's pods carry to use that identity: the line's one egress path to its cloud's identity endpoint

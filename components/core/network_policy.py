@@ -1,12 +1,11 @@
-"""The NetworkPolicy shapes every zone shares: a production line, and the segmentation canary that proves on
-the cluster that such a zone is enforced. Default deny in both directions, DNS to the cluster's DNS pods only,
-and peers named by the namespace label Kubernetes itself sets (the only one a NetworkPolicy can trust).
-
-tests/verification/test_canary.py keeps these equal to what `lines/manifests.py` renders for a line, so the
-canary always tests the zone a line gets."""
+"""The NetworkPolicy shapes every zone shares — a production line, a platform add-on's namespace, and the
+segmentation canary that proves on the cluster that such a zone is enforced: default deny in both directions,
+DNS to the cluster's DNS pods only, and peers named by the namespace label Kubernetes itself sets (the only one
+a NetworkPolicy can trust). All three build from here, so the canary tests the zone a line gets."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 
 from components.core import vocabulary as vocab
@@ -27,11 +26,25 @@ def network_policy(metadata: Manifest, body: Manifest) -> Manifest:
     }
 
 
-def namespace_peer(namespace: str, pod_labels: Mapping[str, str] | None = None) -> Manifest:
+def namespace_peer(namespace: str, pod_selector: Manifest | None = None) -> Manifest:
+    """Pods of one namespace (all, or those `pod_selector` selects): namespace and pod selector in one peer,
+    so both must match."""
     peer: Manifest = {"namespaceSelector": {"matchLabels": {vocab.NAMESPACE_NAME: namespace}}}
-    if pod_labels:
-        peer["podSelector"] = {"matchLabels": dict(pod_labels)}
+    if pod_selector:
+        peer["podSelector"] = copy.deepcopy(dict(pod_selector))
     return peer
+
+
+def labels_selector(labels: Mapping[str, str]) -> Manifest:
+    return {"matchLabels": dict(labels)}
+
+
+def dns_rule() -> Manifest:
+    """The egress rule to the cluster's DNS pods, UDP and TCP 53."""
+    return {
+        "to": [namespace_peer(DNS_NAMESPACE, labels_selector(DNS_POD_LABELS))],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }
 
 
 def default_deny() -> Manifest:
@@ -41,12 +54,4 @@ def default_deny() -> Manifest:
 
 def allow_dns() -> Manifest:
     """Name resolution, from the cluster's DNS pods only (not the node's resolver, not the internet)."""
-    return {
-        "policyTypes": ["Egress"],
-        "egress": [
-            {
-                "to": [namespace_peer(DNS_NAMESPACE, DNS_POD_LABELS)],
-                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-            }
-        ],
-    }
+    return {"policyTypes": ["Egress"], "egress": [dns_rule()]}

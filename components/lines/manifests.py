@@ -17,13 +17,12 @@ from components.config.lines import FlowConfig, LineConfig
 from components.core import vocabulary as vocab
 from components.core.component import ComponentArgs, Protection
 from components.core.contracts import (
-    DNS_NAMESPACE,
-    DNS_POD_LABELS,
     LINE_WORKLOAD_SERVICE_ACCOUNT,
     MONITORING_NAMESPACE,
-    PROMETHEUS_POD_LABELS,
+    PROMETHEUS_POD_SELECTOR,
 )
 from components.core.kube import Manifest
+from components.core.network_policy import ALLOW_DNS, DEFAULT_DENY, allow_dns, default_deny, namespace_peer
 from components.core.sizing import PROFILES, cpu, line_budget, memory
 
 EDIT_RULES: list[Manifest] = [
@@ -184,13 +183,6 @@ def _network_policy(args: LineArgs, name: str, body: Manifest) -> Manifest:
     }
 
 
-def _namespace_peer(namespace_name: str, pod_labels: dict[str, str] | None = None) -> Manifest:
-    peer: Manifest = {"namespaceSelector": {"matchLabels": {vocab.NAMESPACE_NAME: namespace_name}}}
-    if pod_labels:
-        peer["podSelector"] = {"matchLabels": dict(pod_labels)}
-    return peer
-
-
 def _ports(flow: FlowConfig) -> list[Manifest]:
     return [{"protocol": flow.protocol, "port": port} for port in flow.ports]
 
@@ -203,7 +195,7 @@ def network_policies(args: LineArgs) -> list[Manifest]:
     a conduit is the line team's own business (the labels are theirs to set, and pods inside a line reach
     each other anyway). The scrape path names Prometheus pods: its peer lives in a platform namespace."""
     policies = [
-        _network_policy(args, "default-deny", {"policyTypes": ["Ingress", "Egress"]}),
+        _network_policy(args, DEFAULT_DENY, default_deny()),
         # a pod-only peer selects pods of the policy's own namespace: the line talks freely inside, and
         # this opens nothing towards another namespace, the nodes or outside addresses
         _network_policy(
@@ -215,19 +207,7 @@ def network_policies(args: LineArgs) -> list[Manifest]:
                 "egress": [{"to": [{"podSelector": {}}]}],
             },
         ),
-        _network_policy(
-            args,
-            "allow-dns",
-            {
-                "policyTypes": ["Egress"],
-                "egress": [
-                    {
-                        "to": [_namespace_peer(DNS_NAMESPACE, DNS_POD_LABELS)],
-                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                    }
-                ],
-            },
-        ),
+        _network_policy(args, ALLOW_DNS, allow_dns()),
         _network_policy(
             args,
             "allow-metrics-scrape",
@@ -237,7 +217,7 @@ def network_policies(args: LineArgs) -> list[Manifest]:
                     {
                         # Prometheus only, not every pod of the monitoring namespace (Grafana, exporters,
                         # Alertmanager): namespace and pod selector in one peer, so both must match
-                        "from": [_namespace_peer(MONITORING_NAMESPACE, PROMETHEUS_POD_LABELS)],
+                        "from": [namespace_peer(MONITORING_NAMESPACE, PROMETHEUS_POD_SELECTOR)],
                         "ports": [{"protocol": "TCP", "port": args.line.metrics_port}],
                     }
                 ],
@@ -251,7 +231,7 @@ def network_policies(args: LineArgs) -> list[Manifest]:
                 f"flow-to-{flow.to}-{flow.protocol.lower()}",
                 {
                     "policyTypes": ["Egress"],
-                    "egress": [{"to": [_namespace_peer(LineConfig.namespace_of(flow.to))], "ports": _ports(flow)}],
+                    "egress": [{"to": [namespace_peer(LineConfig.namespace_of(flow.to))], "ports": _ports(flow)}],
                 },
             )
         )
@@ -262,7 +242,7 @@ def network_policies(args: LineArgs) -> list[Manifest]:
                 f"flow-from-{inbound.source.name}-{inbound.flow.protocol.lower()}",
                 {
                     "policyTypes": ["Ingress"],
-                    "ingress": [{"from": [_namespace_peer(inbound.source.namespace)], "ports": _ports(inbound.flow)}],
+                    "ingress": [{"from": [namespace_peer(inbound.source.namespace)], "ports": _ports(inbound.flow)}],
                 },
             )
         )

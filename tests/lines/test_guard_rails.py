@@ -22,7 +22,7 @@ from pulumi.runtime import rpc
 from components.config.loader import load_factory_config
 from components.config.types import Criticality, Profile
 from components.core.component import Protection
-from components.core.contracts import MONITORING_NAMESPACE, PROMETHEUS_POD_LABELS
+from components.core.contracts import MONITORING_NAMESPACE
 from components.core.kube import kube_resource
 from components.core.sizing import (
     CRITICALITY_FACTOR,
@@ -181,9 +181,24 @@ class Pod:
     labels: dict[str, str] = field(default_factory=dict)
 
 
+def _expression(expression: dict[str, Any], labels: dict[str, str]) -> bool:
+    key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+    if operator == "In":
+        return key in labels and labels[key] in values
+    if operator == "NotIn":
+        return key not in labels or labels[key] not in values
+    if operator == "Exists":
+        return key in labels
+    assert operator == "DoesNotExist", operator
+    return key not in labels
+
+
 def _selects(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
-    assert not (selector or {}).get("matchExpressions"), "extend the evaluator before using matchExpressions"
-    return all(labels.get(k) == v for k, v in ((selector or {}).get("matchLabels") or {}).items())
+    """A label selector as the API server evaluates it: every matchLabels pair and every expression."""
+    selector = selector or {}
+    return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items()) and all(
+        _expression(e, labels) for e in selector.get("matchExpressions") or []
+    )
 
 
 def _peer_matches(peer: dict[str, Any], own_namespace: str, other: Pod) -> bool:
@@ -233,7 +248,11 @@ class Cluster:
 
 PRESS_APP, PRESS_DB = Pod("line-press", {"app": "plc-gateway"}), Pod("line-press", {"app": "historian"})
 WELD_APP = Pod("line-weld", {"app": "opc-server"})
-PROMETHEUS = Pod(MONITORING_NAMESPACE, dict(PROMETHEUS_POD_LABELS))
+# the labels the Prometheus Operator sets on the pods of a Prometheus, a PrometheusAgent and an Alertmanager
+OPERATOR = {"app.kubernetes.io/managed-by": "prometheus-operator"}
+PROMETHEUS = Pod(MONITORING_NAMESPACE, {**OPERATOR, "app.kubernetes.io/name": "prometheus"})
+PROMETHEUS_AGENT = Pod(MONITORING_NAMESPACE, {**OPERATOR, "app.kubernetes.io/name": "prometheus-agent"})
+ALERTMANAGER = Pod(MONITORING_NAMESPACE, {**OPERATOR, "app.kubernetes.io/name": "alertmanager"})
 
 
 @pytest.fixture(scope="module")
@@ -288,18 +307,33 @@ def test_other_lines_stay_out_except_through_a_declared_conduit(cluster: Cluster
 def test_the_scrape_path_admits_prometheus_pods_of_monitoring_only(cluster: Cluster, recording: Recording) -> None:
     for namespace in LINES:
         target = Pod(namespace, {"app": "x"})
+        # server mode and agent mode (kube-prometheus-stack's edge profiles)
         assert cluster.connects(PROMETHEUS, target, 9464)
+        assert cluster.connects(PROMETHEUS_AGENT, target, 9464)
         assert not cluster.connects(PROMETHEUS, target, 9090)  # only the metrics port
+        # other pods of the namespace, even the operator's own Alertmanager, or a pod that only names itself
+        # prometheus without the operator's label
+        assert not cluster.connects(ALERTMANAGER, target, 9464)
         assert not cluster.connects(Pod(MONITORING_NAMESPACE, {"app.kubernetes.io/name": "grafana"}), target, 9464)
+        assert not cluster.connects(Pod(MONITORING_NAMESPACE, {"app.kubernetes.io/name": "prometheus"}), target, 9464)
         assert not cluster.connects(Pod(MONITORING_NAMESPACE), target, 9464)
-        # the label alone is no pass: a "Prometheus" a team runs in another line or namespace stays out
-        assert not cluster.connects(Pod("line-other", dict(PROMETHEUS_POD_LABELS)), target, 9464)
-        assert not cluster.connects(Pod("default", dict(PROMETHEUS_POD_LABELS)), target, 9464)
+        # the labels alone are no pass: a "Prometheus" a team runs in another line or namespace stays out
+        assert not cluster.connects(Pod("line-other", PROMETHEUS.labels), target, 9464)
+        assert not cluster.connects(Pod("default", PROMETHEUS.labels), target, 9464)
         scrape = {p["metadata"]["name"]: p for p in inputs_in_namespace(recording, NETPOL, namespace)}
         assert scrape["allow-metrics-scrape"]["spec"]["ingress"][0]["from"] == [
             {
                 "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
-                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+                "podSelector": {
+                    "matchLabels": {"app.kubernetes.io/managed-by": "prometheus-operator"},
+                    "matchExpressions": [
+                        {
+                            "key": "app.kubernetes.io/name",
+                            "operator": "In",
+                            "values": ["prometheus", "prometheus-agent"],
+                        }
+                    ],
+                },
             }
         ]
 
