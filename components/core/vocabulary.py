@@ -20,6 +20,7 @@ PART_OF = "app.kubernetes.io/part-of"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 COMPONENT = "app.kubernetes.io/component"
 NAME = "app.kubernetes.io/name"
+INSTANCE = "app.kubernetes.io/instance"  # a chart release's name on its objects (Helm convention)
 PROJECT_NAME = "factory-floor"  # value of PART_OF
 MANAGER = "pulumi"  # value of MANAGED_BY
 # a production line's namespace is `line-<line>`: the pack derives the line (and its secret folder) from it
@@ -37,6 +38,9 @@ GATEKEEPER_IGNORE_VALUE = "no-self-managing"
 # distributions): a line's workloads never tolerate them
 CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
 LEGACY_MASTER_TAINT = "node-role.kubernetes.io/master"
+ETCD_TAINT = "node-role.kubernetes.io/etcd"  # RKE2 etcd-only nodes
+# k3s/RKE2 servers that run no workloads, AKS system pools: only critical add-ons belong there
+CRITICAL_ADDONS_TAINT = "CriticalAddonsOnly"
 
 # --- Kubernetes annotations ------------------------------------------------------------------------------
 SLO_TARGET = f"{DOMAIN}/slo-target"

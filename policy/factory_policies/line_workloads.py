@@ -17,11 +17,18 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 from factory_policies.controls import IEC_62443, dig, items, mapping, namespace_of, number, object_name
 from factory_policies.kit import resource_policy
 from factory_policies.settings import setting
-from factory_policies.vocabulary import CONTROL_PLANE_TAINT, LEGACY_MASTER_TAINT, LINE, LINE_NAMESPACE_PREFIX
+from factory_policies.vocabulary import (
+    CONTROL_PLANE_TAINT,
+    CRITICAL_ADDONS_TAINT,
+    ETCD_TAINT,
+    LEGACY_MASTER_TAINT,
+    LINE,
+    LINE_NAMESPACE_PREFIX,
+)
 from factory_policies.workloads import WORKLOAD_TYPES, exempt_namespace, pod_spec
 
 K8S_PDB = "kubernetes:policy/v1:PodDisruptionBudget"
-CONTROL_PLANE_TAINTS = (CONTROL_PLANE_TAINT, LEGACY_MASTER_TAINT)
+CONTROL_PLANE_TAINTS = (CONTROL_PLANE_TAINT, LEGACY_MASTER_TAINT, ETCD_TAINT, CRITICAL_ADDONS_TAINT)
 _ZERO_PERCENT = re.compile(r"^0+%$")
 _PERCENT = re.compile(r"^([0-9]+)%$")
 

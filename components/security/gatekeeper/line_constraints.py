@@ -12,7 +12,13 @@ from components.security.gatekeeper.config import GatekeeperConfig
 from components.security.gatekeeper.constraints import WORKLOAD_KINDS, ConstraintSpec
 
 PDB_KINDS = [{"apiGroups": ["policy"], "kinds": ["PodDisruptionBudget"]}]
-CONTROL_PLANE_TAINTS = [vocab.CONTROL_PLANE_TAINT, vocab.LEGACY_MASTER_TAINT]
+# the control plane by any of its names, and the nodes a cluster keeps for its own critical add-ons
+CONTROL_PLANE_TAINTS = [
+    vocab.CONTROL_PLANE_TAINT,
+    vocab.LEGACY_MASTER_TAINT,
+    vocab.ETCD_TAINT,
+    vocab.CRITICAL_ADDONS_TAINT,
+]
 
 
 def line_specs(gatekeeper: GatekeeperConfig) -> list[ConstraintSpec]:

@@ -21,8 +21,8 @@ from components.config.problems import FactoryConfigError
 from components.inventory import CATALOGUE, pack_settings, platform_namespaces
 from components.security.gatekeeper import constraints, templates
 from offline.harness import Recording
-from tests.support.gatekeeper import container, deployment, violations
 from tests.support.factories import DELETE, MIRROR, mutate, secure_raw
+from tests.support.gatekeeper import container, deployment, violations
 from tests.support.runs import Runs
 
 DOCKER_HUB_THROUGH_THE_MIRROR = f"{MIRROR}/docker.io/library/nginx:1.27"

@@ -155,6 +155,11 @@ CONTROL_PLANE = {"key": vocab.CONTROL_PLANE_TAINT, "operator": "Exists", "effect
 TOLERATIONS_REFUSED = {
     "control-plane": [CONTROL_PLANE],
     "legacy master": [{"key": vocab.LEGACY_MASTER_TAINT, "operator": "Exists", "effect": "NoSchedule"}],
+    "etcd-only node": [{"key": vocab.ETCD_TAINT, "operator": "Exists", "effect": "NoExecute"}],
+    # k3s/RKE2 servers and AKS system pools keep CriticalAddonsOnly=true:NoExecute for the cluster's own add-ons
+    "critical add-ons": [
+        {"key": vocab.CRITICAL_ADDONS_TAINT, "operator": "Equal", "value": "true", "effect": "NoExecute"}
+    ],
     "control-plane by value": [{"key": vocab.CONTROL_PLANE_TAINT, "operator": "Equal", "value": ""}],
     "every taint": [{"operator": "Exists"}],
     "every taint, empty key": [{"key": "", "operator": "Exists", "effect": "NoExecute"}],
@@ -170,7 +175,14 @@ TOLERATIONS_ADMITTED = [
 @pytest.mark.parametrize("make", [pod, lambda **spec: deployment({**SPEC, **spec}), lambda **s: cronjob({**SPEC, **s})])
 def test_control_plane_and_wildcard_tolerations_are_refused(case: str, make: Any) -> None:
     parameters = applied("line-scheduling")
-    assert parameters == {"forbiddenTolerationKeys": [vocab.CONTROL_PLANE_TAINT, vocab.LEGACY_MASTER_TAINT]}
+    assert parameters == {
+        "forbiddenTolerationKeys": [
+            vocab.CONTROL_PLANE_TAINT,
+            vocab.LEGACY_MASTER_TAINT,
+            vocab.ETCD_TAINT,
+            vocab.CRITICAL_ADDONS_TAINT,
+        ]
+    }
     found = violations("K8sLineScheduling", make(tolerations=TOLERATIONS_REFUSED[case]), parameters)
     assert len(found) == 1 and ("control-plane taint" in found[0] or "every taint" in found[0]), found
     assert violations("K8sLineScheduling", make(tolerations=TOLERATIONS_ADMITTED), parameters) == []

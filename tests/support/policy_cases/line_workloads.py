@@ -71,6 +71,13 @@ SCHEDULING = Case(
             "node-role.kubernetes.io/master",
             "control-plane taint 'node-role.kubernetes.io/master'",
         ),
+        Mutation(
+            "etcd-node",
+            f"{POD}.tolerations.0.key",
+            "node-role.kubernetes.io/etcd",
+            "taint 'node-role.kubernetes.io/etcd'",
+        ),
+        Mutation("critical-add-ons", f"{POD}.tolerations.0.key", "CriticalAddonsOnly", "taint 'CriticalAddonsOnly'"),
         Mutation("every-taint", f"{POD}.tolerations.1", {"operator": "Exists"}, "tolerates every taint"),
     ),
 )
