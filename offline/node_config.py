@@ -6,17 +6,20 @@ merge on every server node. Sorted keys: two runs give byte-identical files."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
+from components.security import k8saudit
 from components.security.server_config import (
     API_SERVER_ARGS,
     DENY_SERVICE_EXTERNAL_IPS,
     SERVER_DISTRIBUTIONS,
     server_config,
 )
+from offline.node_audit import AUDIT_DIR, write_audit
 from offline.node_dns import DNS_DIR, write_dns
 
 NODE_CONFIG_DIR = "node-config"
@@ -43,7 +46,21 @@ def header(factory: str, cluster: ClusterConfig) -> list[str]:
         f"# {DENY_SERVICE_EXTERNAL_IPS} refuses every Service that sets spec.externalIPs (CVE-2020-8554), for all",
         f"# users and namespaces; the other plugins are the ones {cluster.distribution} enables itself, which this",
         "# value replaces.",
+        "#",
+        "# audit-*, kube-apiserver-extra-mount (with security.falco.kubernetesAudit): the API server's audit",
+        "# policy and webhook, from the files under audit/ next to this one, for the falco-k8saudit receiver; in a",
+        "# drop-in file, every list key gets the '+' (kube-apiserver-extra-mount+ too).",
     ]
+
+
+def with_audit(fragment: dict[str, Any] | None, audit: dict[str, Any]) -> dict[str, Any] | None:
+    """The server config with the audit flags (components/security/k8saudit.py) added: list entries appended."""
+    if fragment is None or not audit:
+        return fragment
+    merged = dict(fragment)
+    for key, value in audit.items():
+        merged[key] = [*merged.get(key, []), *value] if isinstance(value, list) else value
+    return merged
 
 
 def write_node_config(out_dir: Path, config: FactoryConfig) -> list[str]:
@@ -56,7 +73,9 @@ def write_node_config(out_dir: Path, config: FactoryConfig) -> list[str]:
     for cluster in config.clusters:
         dns_line = write_dns(root / cluster.name / DNS_DIR, cluster, config.site.dns)
         lines += [dns_line] if dns_line else []
-        fragment = server_config(cluster)
+        audit_line = write_audit(root / cluster.name / AUDIT_DIR, config, cluster)
+        lines += [audit_line] if audit_line else []
+        fragment = with_audit(server_config(cluster), k8saudit.server_flags(config, cluster))
         if fragment is None:
             lines.append(
                 f"{cluster.name} ({cluster.distribution}): no server config; its API server flags are not ours to "

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from components.catalogue.model import AddOn
-from components.security import falco, kube_bench, trivy
+from components.security import falco, k8saudit, kube_bench, trivy
 from components.security.gatekeeper import addon as gatekeeper
 from components.security.secrets import addon as external_secrets
 
-ADDONS: tuple[AddOn, ...] = (gatekeeper.ADDON, external_secrets.ADDON, falco.ADDON, trivy.ADDON, kube_bench.ADDON)
+ADDONS: tuple[AddOn, ...] = (
+    gatekeeper.ADDON,
+    external_secrets.ADDON,
+    falco.ADDON,
+    k8saudit.ADDON,
+    trivy.ADDON,
+    kube_bench.ADDON,
+)

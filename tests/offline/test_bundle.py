@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from components.catalogue.footprint import quantity
+from components.catalogue.model import ClusterContext
 from components.catalogue.values import get_path
-from components.inventory import CATALOGUE
+from components.inventory import CATALOGUE, platform_namespaces
 from offline import bundle
 from offline.harness import Recording
 from tests.support.factories import secure_raw
@@ -56,8 +57,12 @@ def test_bundle_lists_every_add_on_and_image_the_stack_needs(runs: Runs, tmp_pat
     bundle.write_bundle(tmp_path, found)
     document = json.loads((tmp_path / "bundle.json").read_text())
     assert set(document) == {"plant", "cloud"}
-    for cluster in document.values():
-        assert set(cluster["addons"]) == set(CATALOGUE)
+    config = runs.stack("rheinfeld").config
+    for name, cluster in document.items():
+        # every add-on the cluster runs (falco-k8saudit only where the API server can post to it: RKE2, not EKS)
+        ctx = ClusterContext(config, config.cluster(name), platform_namespaces())
+        assert set(cluster["addons"]) == {key for key, addon in CATALOGUE.items() if addon.enabled(ctx)}
+        assert ("falco-k8saudit" in cluster["addons"]) is (name == "plant")
         assert cluster["addons"]["kube-bench"]["source"] == "manifests"
         assert cluster["addons"]["falco"]["source"] == "chart"
         assert any("kube-bench" in image for image in cluster["images"])
