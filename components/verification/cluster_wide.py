@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from components.catalogue.model import ClusterContext, Manifest
+from components.core.contracts import METADATA_IDENTITY_DISTRIBUTIONS
 
 METADATA_V4 = "169.254.169.254"  # EC2, Azure IMDS, GCE metadata server, OpenStack
 METADATA_V6 = "fd00:ec2::254"  # EC2's IPv6 instance metadata endpoint (Nitro)
@@ -76,6 +77,10 @@ RENDERERS: Mapping[str, Callable[[Sequence[str], Mapping[str, str]], Manifest]] 
 
 
 def supported(distribution: str, enforcer: str | None) -> bool:
+    # where the metadata address is a line's identity endpoint (GKE), denying it would cut the identity path
+    # (core/contracts.py); SELF_MANAGED leaves GKE out already, this keeps it out if that list ever grows
+    if distribution in METADATA_IDENTITY_DISTRIBUTIONS:
+        return False
     return distribution in SELF_MANAGED and enforcer in RENDERERS
 
 

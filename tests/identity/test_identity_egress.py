@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from components.core.contracts import WORKLOAD_IDENTITY_POD_LABELS
-from components.identity.egress import POLICY_NAME
+from components.config.loader import load_factory_config
+from components.core.contracts import METADATA_IDENTITY_DISTRIBUTIONS, WORKLOAD_IDENTITY_POD_LABELS
+from components.identity.egress import POLICY_NAME, identity_endpoints
+from components.verification import cluster_wide
 from offline import render
 from offline.harness import Recording
 from tests.support.factories import secure_raw
@@ -71,3 +73,15 @@ def test_the_path_selects_the_identity_label_and_only_opens_egress(aws: list[dic
     policy = next(p for p in aws if p["metadata"]["name"] == POLICY_NAME)
     assert policy["spec"]["podSelector"] == {"matchLabels": WORKLOAD_IDENTITY_POD_LABELS}
     assert policy["spec"]["policyTypes"] == ["Egress"] and "ingress" not in policy["spec"]
+
+
+def test_the_cluster_wide_metadata_deny_never_cuts_an_identity_path() -> None:
+    # GKE serves Workload Identity at the metadata address: segmentation's cluster-wide deny of that address is
+    # never rendered there, whatever enforces NetworkPolicy (core/contracts.py METADATA_IDENTITY_DISTRIBUTIONS)
+    for distribution in METADATA_IDENTITY_DISTRIBUTIONS:
+        assert not [e for e in cluster_wide.RENDERERS if cluster_wide.supported(distribution, e)], distribution
+    # elsewhere it is, and the identity path never uses the metadata address
+    assert cluster_wide.supported("eks", "calico")
+    for cloud in ("aws", "azure"):
+        config = load_factory_config(secure_raw(cloud))
+        assert all(not cidr.startswith("169.254.") for cidr, _ in identity_endpoints(config.cluster("cloud")))
