@@ -255,7 +255,7 @@ def test_each_line_reads_vault_through_its_own_store_role_and_folder_and_never_a
     assert vault["server"] == "https://vault.plant.local:8200" and vault["path"] == "plant" and vault["version"] == "v2"
     assert vault["auth"]["kubernetes"] == {
         "mountPath": "kubernetes",
-        "role": "external-secrets-cloud-mes",
+        "role": "external-secrets-cloud.mes",
         "serviceAccountRef": {"name": "line-secrets", "namespace": "line-mes"},
     }
     account = named(recording, "testwerk-cloud-baseline-mes-secrets-account")

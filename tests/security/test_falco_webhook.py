@@ -73,7 +73,7 @@ def test_falcos_store_serves_the_falco_namespace_only_with_its_own_role(recordin
     store = named(recording, "testwerk-cloud-baseline-falco-secret-store")
     assert store.inputs["spec"]["conditions"] == [{"namespaces": ["falco"]}]
     auth = store.inputs["spec"]["provider"]["vault"]["auth"]["kubernetes"]
-    assert auth["role"] == "external-secrets-cloud-addon.falco"
+    assert auth["role"] == "external-secrets-cloud.addon.falco"
     assert auth["serviceAccountRef"] == {"name": "addon-secrets", "namespace": "falco"}
     # a line store and Falco's never share a name, whatever a line is called ('.' is no DNS label character)
     assert [r.inputs["metadata"]["name"] for r in recording.of_type(STORE)].count("vault-addon.falco") == 2

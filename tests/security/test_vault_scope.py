@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.config.loader import load_factory_config
+from components.security.secrets.manifests import vault_role
 from components.security.secrets.vault import line_access, setup_script
 from offline.vault import write_vault_setup
 from tests.support.factories import mutate, secure_raw
@@ -15,7 +16,7 @@ def test_a_lines_policy_reads_only_its_own_folder() -> None:
     config = load_factory_config(secure_raw())
     assert config.security.vault is not None
     access = line_access(config.security.vault, config.cluster("cloud"), config.lines[2])
-    assert access.role == access.policy == "external-secrets-cloud-mes"
+    assert access.role == access.policy == "external-secrets-cloud.mes"
     assert access.policy_hcl("plant") == (
         'path "plant/data/cloud/mes/*" {\n  capabilities = ["read"]\n}\n'
         'path "plant/metadata/cloud/mes/*" {\n  capabilities = ["read", "list"]\n}\n'
@@ -26,7 +27,7 @@ def test_the_setup_script_binds_each_role_to_the_lines_own_account_only() -> Non
     config = load_factory_config(secure_raw())
     assert config.security.vault is not None
     script = setup_script(config.security.vault, config.cluster("cloud"), [config.lines[2]])
-    assert "vault write auth/kubernetes/role/external-secrets-cloud-mes \\" in script
+    assert "vault write auth/kubernetes/role/external-secrets-cloud.mes \\" in script
     assert "  bound_service_account_names=line-secrets \\\n  bound_service_account_namespaces=line-mes \\" in script
     assert "press" not in script and "weld" not in script, "lines without secrets get no role"
 
@@ -39,3 +40,13 @@ def test_make_plan_writes_one_script_per_cluster_with_secrets(tmp_path: Path) ->
     assert 'path "plant/data/edge/press/*"' in (tmp_path / "vault" / "edge.sh").read_text()
     assert write_vault_setup(tmp_path, load_factory_config(mutate(secure_raw(), "lines.2.secrets", []))) == []
     assert not list((tmp_path / "vault").glob("*.sh")), "an earlier script no longer true is removed"
+
+
+def test_roles_of_different_cluster_and_line_names_never_coincide() -> None:
+    """Cluster 'a-b' with line 'c' and cluster 'a' with line 'b-c' share an auth mount on a shared Vault: one
+    role name for both would let the second `vault write` rebind the first line's role to the other line."""
+    config = load_factory_config(secure_raw())
+    assert config.security.vault is not None
+    vault = config.security.vault
+    assert vault_role(vault, "a-b", "c") != vault_role(vault, "a", "b-c")
+    assert vault_role(vault, "a-b", "c") == "external-secrets-a-b.c"

@@ -24,7 +24,7 @@ class VaultConfig(StrictModel):
     role: Name = Field(
         default="external-secrets",
         description=(
-            "Prefix of the Vault Kubernetes-auth roles: each line logs in as `<role>-<cluster>-<line>`, whose policy "
+            "Prefix of the Vault Kubernetes-auth roles: each line logs in as `<role>-<cluster>.<line>`, whose policy "
             "reads only `<path>/data/<cluster>/<line>/*` (`make plan` writes the Vault commands per cluster)."
         ),
     )

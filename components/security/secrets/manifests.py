@@ -32,7 +32,9 @@ def vault_folder(cluster: str, line: str) -> str:
 
 
 def vault_role(vault: VaultConfig, cluster: str, line: str) -> str:
-    return f"{vault.role}-{cluster}-{line}"
+    """The line's role, also its policy's name. A '.' between cluster and line (a DNS label has none): with '-',
+    cluster 'a-b' with line 'c' and cluster 'a' with line 'b-c' would share one role on a shared auth mount."""
+    return f"{vault.role}-{cluster}.{line}"
 
 
 def auth_mount(vault: VaultConfig, cluster: ClusterConfig) -> str:

@@ -26,7 +26,7 @@ def store(line: str) -> Res:
                         "auth": {
                             "kubernetes": {
                                 "mountPath": "kubernetes-edge",
-                                "role": f"factory-floor-edge-{line}",
+                                "role": f"factory-floor-edge.{line}",
                                 "serviceAccountRef": {"name": "line-secrets", "namespace": f"line-{line}"},
                             }
                         },
