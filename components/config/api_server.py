@@ -8,34 +8,15 @@ implementations, so an egress rule must allow both the Service address and the e
 
 from __future__ import annotations
 
-import ipaddress
-from typing import Annotated
+from pydantic import Field
 
-from pydantic import AfterValidator, Field
-
-from components.config.types import Distribution, Port, StrictModel
+from components.config.types import Cidr, Distribution, Port, StrictModel
 
 SERVICE_PORT = 443  # the `kubernetes` Service's port on every distribution
 # the port the API server's endpoints listen on (the `kubernetes` Service's targetPort)
 ENDPOINT_PORTS: dict[str, int] = {"k3s": 6443, "rke2": 6443, "eks": 443, "gke": 443, "aks": 443, "generic": 6443}
 # where nothing narrower is known: any address, on the API server's ports only
 ANY_ADDRESS = ("0.0.0.0/0", "::/0")
-
-
-def cidr(value: str) -> str:
-    try:
-        if "/" not in value:
-            raise ValueError(value)  # Kubernetes' ipBlock takes CIDR notation only
-        ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        raise ValueError(
-            f"'{value}' is not a CIDR block: write an address with its prefix length, host bits zero "
-            "(e.g. '10.43.0.1/32', '192.168.10.0/24', 'fd00::/64')"
-        ) from None
-    return value
-
-
-Cidr = Annotated[str, AfterValidator(cidr)]
 
 
 class ApiServerConfig(StrictModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -98,3 +99,21 @@ class StrictModel(BaseModel):
         frozen=True,
         strict=True,
     )
+
+
+def cidr(value: str) -> str:
+    """A CIDR block as Kubernetes' NetworkPolicy ipBlock and cloud policies take it: prefix length written, host
+    bits zero."""
+    try:
+        if "/" not in value:
+            raise ValueError(value)  # Kubernetes' ipBlock takes CIDR notation only
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError(
+            f"'{value}' is not a CIDR block: write an address with its prefix length, host bits zero "
+            "(e.g. '10.43.0.1/32', '192.168.10.0/24', 'fd00::/64')"
+        ) from None
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(cidr)]

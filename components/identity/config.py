@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Sequence
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, model_validator
 
 from components.config.problems import Problems, field, present
-from components.config.types import CloudRegion, StrictModel, Uuid, pattern
+from components.config.types import Cidr, CloudRegion, StrictModel, Uuid, pattern
 
 AwsAccount = Annotated[str, AfterValidator(pattern(re.compile(r"^[0-9]{12}$"), "a 12-digit AWS account id"))]
 Issuer = Annotated[
@@ -23,15 +22,6 @@ MANAGED_CLOUD = {"eks": "aws", "gke": "gcp", "aks": "azure"}
 METADATA_IDENTITY = "gke"
 
 
-def cidr(value: str) -> str:
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        raise ValueError(f"'{value}' is not a CIDR block such as '10.20.0.15/32' (host bits must be zero)") from None
-    return value
-
-
-Cidr = Annotated[str, AfterValidator(cidr)]
 VpcId = Annotated[str, AfterValidator(pattern(re.compile(r"^vpc-[0-9a-f]{8,17}$"), "a VPC id like vpc-0a1b2c3d"))]
 VpceId = Annotated[
     str, AfterValidator(pattern(re.compile(r"^vpce-[0-9a-f]{8,17}$"), "a VPC endpoint id like vpce-0a1b2c3d"))

@@ -111,7 +111,8 @@ def test_without_a_perimeter_there_is_no_policy_and_production_refuses_it() -> N
     [
         ("vpcEndpoints", ["vpc-0123"], "a VPC endpoint id like vpce-"),
         ("sourceVpcs", ["vpce-0a1b2c3d"], "a VPC id like vpc-"),
-        ("sourceIps", ["203.0.113.10/24"], "host bits must be zero"),
+        ("sourceIps", ["203.0.113.10/24"], "host bits zero"),
+        ("sourceIps", ["203.0.113.10"], "with its prefix length"),
         ("stsEndpointCidrs", DELETE, "stsEndpointCidrs: is required"),
     ],
 )
