@@ -142,6 +142,15 @@ def values(ctx: ClusterContext) -> Values:
     return result
 
 
+# where the falco chart takes Falco's own image: this release and the k8saudit one (components/security/k8saudit.py)
+FALCO_IMAGE_SLOT = ImageSlot(
+    registry_key="image.registry",
+    repository_key="image.repository",
+    tag_key="image.tag",
+    image=FALCO_IMAGE,
+    pull_policy_key="image.pullPolicy",
+)
+
 ADDON = AddOn(
     name=NAME,
     namespace=NAMESPACE,
@@ -151,13 +160,7 @@ ADDON = AddOn(
         repository="https://falcosecurity.github.io/charts",
         values=values,
         images=(
-            ImageSlot(
-                registry_key="image.registry",
-                repository_key="image.repository",
-                tag_key="image.tag",
-                image=FALCO_IMAGE,
-                pull_policy_key="image.pullPolicy",
-            ),
+            FALCO_IMAGE_SLOT,
             ImageSlot(
                 registry_key="falcosidekick.image.registry",
                 repository_key="falcosidekick.image.repository",

@@ -180,13 +180,7 @@ ADDON = AddOn(
         repository="https://falcosecurity.github.io/charts",
         values=values,
         images=(
-            ImageSlot(
-                registry_key="image.registry",
-                repository_key="image.repository",
-                tag_key="image.tag",
-                image=falco.FALCO_IMAGE,
-                pull_policy_key="image.pullPolicy",
-            ),
+            falco.FALCO_IMAGE_SLOT,
             ImageSlot(
                 registry_key="falcoctl.image.registry",
                 repository_key="falcoctl.image.repository",

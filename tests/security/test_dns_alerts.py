@@ -4,7 +4,6 @@ platform namespace or a quiet line does not; TXT/NULL bursts alert cluster-wide.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +11,7 @@ import pytest
 import yaml
 
 from components.security.dns_alerts import dns_alert_rules
-from tests.support.debian_tools import promtool
-
-
-def run_promtool(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(promtool()), *args], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
-    )
+from tests.support.debian_tools import run_promtool
 
 
 def write_rules(tmp_path: Path) -> Path:

@@ -98,6 +98,11 @@ def promtool() -> Path:
     return PROMTOOL.path()
 
 
+def run_promtool(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """promtool with `args` in `cwd` (where `test rules` finds its rule files)."""
+    return subprocess.run([str(promtool()), *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
 def busybox() -> Path:
     """busybox, the shell and applets the segmentation canary's image runs its script with."""
     return BUSYBOX.path()

@@ -3,7 +3,6 @@ the expected alerts fire — a webhook that cannot be called pages, a constraint
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import yaml
 
 from components.security.gatekeeper import webhook
 from components.security.gatekeeper.alerts import webhook_alert_rules
-from tests.support.debian_tools import promtool
+from tests.support.debian_tools import run_promtool
 
 REJECTIONS = "apiserver_admission_webhook_rejection_count"
 FAIL_OPEN = "apiserver_admission_webhook_fail_open_count"
@@ -27,12 +26,6 @@ def _labels(**labels: str) -> str:
 def rejections(name: str, error_type: str, rejection_code: str = "0", operation: str = "CREATE") -> str:
     return REJECTIONS + _labels(
         name=name, type="validating", operation=operation, error_type=error_type, rejection_code=rejection_code
-    )
-
-
-def run_promtool(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(promtool()), *args], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
     )
 
 
