@@ -16,7 +16,10 @@ from components.security import k8saudit
 from components.security.server_config import (
     API_SERVER_ARGS,
     DENY_SERVICE_EXTERNAL_IPS,
+    KUBELET_ARGS,
+    POD_PIDS_LIMIT,
     SERVER_DISTRIBUTIONS,
+    kubelet_config,
     server_config,
 )
 from offline.node_audit import AUDIT_DIR, write_audit
@@ -24,6 +27,7 @@ from offline.node_dns import DNS_DIR, write_dns
 
 NODE_CONFIG_DIR = "node-config"
 SERVICES = {"k3s": "k3s", "rke2": "rke2-server"}  # the systemd unit of a server node
+AGENT_SERVICES = {"k3s": "k3s-agent", "rke2": "rke2-agent"}  # ... and of an agent node
 
 
 def header(factory: str, cluster: ClusterConfig) -> list[str]:
@@ -33,7 +37,8 @@ def header(factory: str, cluster: ClusterConfig) -> list[str]:
         f"# Server config of cluster '{cluster.name}' ({cluster.distribution}) of factory '{factory}', written by",
         "# `make plan` (offline/node_config.py): do not edit here, change the program and plan again.",
         "#",
-        f"# Where: every SERVER node of the cluster (agents need nothing), merged with {config_file}:",
+        f"# Where: every SERVER node of the cluster, merged with {config_file} (agents get",
+        f"# {cluster.distribution}-agent-config.yaml next to this one):",
         f"#   - if that file has a `{API_SERVER_ARGS}` list, add the entry below to it; or",
         f"#   - copy this file to {drop_in}/50-factory-floor.yaml and rename the key to",
         f"#     `{API_SERVER_ARGS}+`, so it is appended to the list (without '+' it would replace it).",
@@ -47,9 +52,28 @@ def header(factory: str, cluster: ClusterConfig) -> list[str]:
         f"# users and namespaces; the other plugins are the ones {cluster.distribution} enables itself, which this",
         "# value replaces.",
         "#",
+        f"# {KUBELET_ARGS} pod-max-pids={POD_PIDS_LIMIT}: the kubelet's podPidsLimit, so one pod cannot exhaust the",
+        "# node's PIDs; merge it into an existing kubelet-arg list the same way (docs/operations.md).",
+        "#",
         "# audit-*, kube-apiserver-extra-mount (with security.falco.kubernetesAudit): the API server's audit",
         "# policy and webhook, from the files under audit/ next to this one, for the falco-k8saudit receiver; in a",
         "# drop-in file, every list key gets the '+' (kube-apiserver-extra-mount+ too).",
+    ]
+
+
+def agent_header(factory: str, cluster: ClusterConfig) -> list[str]:
+    distribution = SERVER_DISTRIBUTIONS[cluster.distribution]
+    return [
+        f"# Agent config of cluster '{cluster.name}' ({cluster.distribution}) of factory '{factory}', written by",
+        "# `make plan` (offline/node_config.py): do not edit here, change the program and plan again.",
+        "#",
+        f"# Where: every AGENT node of the cluster, merged with {distribution.config_file}: add the entry to an",
+        f"# existing `{KUBELET_ARGS}` list, or copy this file to {distribution.drop_in_dir}/50-factory-floor.yaml",
+        f"# and rename the key to `{KUBELET_ARGS}+`. Then restart the agents one at a time",
+        f"# (`systemctl restart {AGENT_SERVICES[cluster.distribution]}`). Servers get theirs in",
+        f"# {cluster.distribution}-config.yaml.",
+        "#",
+        f"# pod-max-pids={POD_PIDS_LIMIT}: the kubelet's podPidsLimit, so one pod cannot exhaust the node's PIDs.",
     ]
 
 
@@ -88,4 +112,8 @@ def write_node_config(out_dir: Path, config: FactoryConfig) -> list[str]:
         path.write_text("\n".join([*header(config.factory.name, cluster), body]))
         target = SERVER_DISTRIBUTIONS[cluster.distribution].config_file
         lines.append(f"{cluster.name} ({cluster.distribution}): wrote {path}; merge into {target} on every server")
+        agent = root / cluster.name / f"{cluster.distribution}-agent-config.yaml"
+        agent_body = yaml.safe_dump(kubelet_config(cluster), sort_keys=True, default_flow_style=False)
+        agent.write_text("\n".join([*agent_header(config.factory.name, cluster), agent_body]))
+        lines.append(f"{cluster.name} ({cluster.distribution}): wrote {agent}; merge into {target} on every agent")
     return lines

@@ -1,6 +1,7 @@
-"""What the servers of a k3s or RKE2 cluster must be started with for the baseline to hold where no Kubernetes
-object can say it: the API server's admission plugins. Pure builders; the offline plan writes each fragment
-(offline/node_config.py) for the platform team to merge into every server's config file.
+"""What the nodes of a k3s or RKE2 cluster must be started with for the baseline to hold where no Kubernetes
+object can say it: the API server's admission plugins (servers) and the kubelet's PID limit (every node). Pure
+builders; the offline plan writes each fragment (offline/node_config.py) for the platform team to merge into
+every node's config file.
 
 Managed control planes (EKS, GKE, AKS) take no API server flags, and a generic cluster's are not ours to
 know: they get no fragment, and there the Gatekeeper constraints (`no-external-ips`) are the control.
@@ -18,6 +19,11 @@ from components.config.factory import ClusterConfig
 DENY_SERVICE_EXTERNAL_IPS = "DenyServiceExternalIPs"
 API_SERVER_ARGS = "kube-apiserver-arg"  # both distributions: a list of "flag=value" strings
 ADMISSION_PLUGINS_FLAG = "enable-admission-plugins"
+KUBELET_ARGS = "kubelet-arg"  # every node, servers and agents alike
+# Quotas cannot bound processes: one pod forking or spawning threads without end exhausts the node's PIDs, and
+# then nothing on it (kubelet, runtime, the platform, every other line) starts a process. Ample for JVM and
+# Python services with hundreds of threads; docs/operations.md says when to lower it (kernel.pid_max 32768).
+POD_PIDS_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -60,11 +66,19 @@ def admission_plugins(distribution: ServerDistribution) -> list[str]:
     return [*distribution.default_admission_plugins, DENY_SERVICE_EXTERNAL_IPS]
 
 
+def kubelet_config(cluster: ClusterConfig) -> dict[str, Any] | None:
+    """What every node's kubelet of a k3s/RKE2 cluster needs (servers run a kubelet too), or None elsewhere: the
+    per-pod PID limit (`--pod-max-pids`, the flag form of the kubelet config's podPidsLimit)."""
+    if cluster.distribution not in SERVER_DISTRIBUTIONS:
+        return None
+    return {KUBELET_ARGS: [f"pod-max-pids={POD_PIDS_LIMIT}"]}
+
+
 def server_config(cluster: ClusterConfig) -> dict[str, Any] | None:
     """The server config fragment of one cluster (k3s, RKE2), or None where the API server is not ours to
-    configure (EKS, GKE, AKS, generic)."""
+    configure (EKS, GKE, AKS, generic): the API server's admission plugins and the kubelet's settings."""
     distribution = SERVER_DISTRIBUTIONS.get(cluster.distribution)
     if distribution is None:
         return None
     plugins = ",".join(admission_plugins(distribution))
-    return {API_SERVER_ARGS: [f"{ADMISSION_PLUGINS_FLAG}={plugins}"]}
+    return {API_SERVER_ARGS: [f"{ADMISSION_PLUGINS_FLAG}={plugins}"], **(kubelet_config(cluster) or {})}

@@ -25,7 +25,9 @@ def test_each_k3s_and_rke2_cluster_gets_its_server_config(stack: str, runs: Runs
     root = tmp_path / "node-config"
     # the server config of each cluster (its CoreDNS settings live apart, under <cluster>/dns/: test_dns.py)
     written = sorted(p.relative_to(root).as_posix() for p in root.glob("*/*.yaml"))
-    assert written == sorted(f"{name}/{kind}-config.yaml" for name, kind in SERVER_CLUSTERS[stack].items())
+    assert written == sorted(
+        f"{name}/{kind}-{role}config.yaml" for name, kind in SERVER_CLUSTERS[stack].items() for role in ("", "agent-")
+    )
     for name, distribution in SERVER_CLUSTERS[stack].items():
         path = root / name / f"{distribution}-config.yaml"
         text = path.read_text()
@@ -39,6 +41,13 @@ def test_each_k3s_and_rke2_cluster_gets_its_server_config(stack: str, runs: Runs
         assert f"/etc/rancher/{distribution}/config.yaml" in comments
         assert "merged" in comments and "restart" in comments
         assert any(line.startswith(f"{name} ({distribution}): wrote {path}") for line in lines), lines
+        # every node caps each pod's PIDs: servers in the same file, agents in their own
+        assert document["kubelet-arg"] == ["pod-max-pids=4096"]
+        agent_path = root / name / f"{distribution}-agent-config.yaml"
+        agent_text = agent_path.read_text()
+        assert yaml.safe_load(agent_text) == {"kubelet-arg": ["pod-max-pids=4096"]}
+        assert "every AGENT node" in agent_text and f"{distribution}-agent" in agent_text
+        assert any(line.startswith(f"{name} ({distribution}): wrote {agent_path}") for line in lines), lines
     for name in MANAGED[stack]:
         assert not (root / name).exists()
         assert any(line.startswith(f"{name} (") and "no server config" in line for line in lines), lines

@@ -11,7 +11,7 @@ import yaml
 
 from components.config.factory import ClusterConfig
 from components.config.types import MANAGED_DISTRIBUTIONS, Distribution
-from components.security.server_config import SERVER_DISTRIBUTIONS, server_config
+from components.security.server_config import SERVER_DISTRIBUTIONS, kubelet_config, server_config
 
 
 def cluster(distribution: str) -> ClusterConfig:
@@ -36,7 +36,11 @@ def plugins(fragment: dict[str, Any]) -> list[str]:
 @pytest.mark.parametrize("distribution", ["k3s", "rke2"])
 def test_k3s_and_rke2_get_the_plugin_and_keep_their_defaults(distribution: str) -> None:
     fragment = server_config(cluster(distribution))
-    assert fragment == {"kube-apiserver-arg": ["enable-admission-plugins=NodeRestriction,DenyServiceExternalIPs"]}
+    assert fragment == {
+        "kube-apiserver-arg": ["enable-admission-plugins=NodeRestriction,DenyServiceExternalIPs"],
+        # servers run a kubelet too: the same PID limit as the agents
+        "kubelet-arg": ["pod-max-pids=4096"],
+    }
     # both distributions enable NodeRestriction themselves; our value replaces theirs, so it must name it again
     assert plugins(fragment) == [
         *SERVER_DISTRIBUTIONS[distribution].default_admission_plugins,
@@ -53,9 +57,17 @@ def test_config_files_are_where_the_distributions_read_them() -> None:
     assert SERVER_DISTRIBUTIONS["rke2"].drop_in_dir == "/etc/rancher/rke2/config.yaml.d"
 
 
+@pytest.mark.parametrize("distribution", ["k3s", "rke2"])
+def test_every_node_caps_the_pids_of_each_pod(distribution: str) -> None:
+    """A fork bomb in one line's pod must not take the node's PIDs from the kubelet, the runtime and every other
+    line: each pod gets at most 4096 (the kubelet's podPidsLimit, as the flag k3s and RKE2 pass through)."""
+    assert kubelet_config(cluster(distribution)) == {"kubelet-arg": ["pod-max-pids=4096"]}
+
+
 @pytest.mark.parametrize("distribution", ["eks", "gke", "aks", "generic"])
 def test_managed_and_generic_clusters_get_none(distribution: str) -> None:
     assert server_config(cluster(distribution)) is None
+    assert kubelet_config(cluster(distribution)) is None
 
 
 def test_every_distribution_is_decided() -> None:
