@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from components.security.gatekeeper import webhook
 from components.security.gatekeeper.alerts import webhook_alert_rules
-from tests.support.debian_tools import run_promtool
+from tests.support.prometheus_rules import assert_alerts, check_rules, run_rule_tests, write_rule_file
 
 REJECTIONS = "apiserver_admission_webhook_rejection_count"
 FAIL_OPEN = "apiserver_admission_webhook_fail_open_count"
@@ -30,15 +28,11 @@ def rejections(name: str, error_type: str, rejection_code: str = "0", operation:
 
 
 def write_rules(tmp_path: Path) -> Path:
-    rules = tmp_path / "gatekeeper.rules.yaml"
-    rules.write_text(yaml.safe_dump(webhook_alert_rules(), sort_keys=False))
-    return rules
+    return write_rule_file(tmp_path, "gatekeeper.rules.yaml", webhook_alert_rules())
 
 
 def test_rule_file_passes_promtool_check(tmp_path: Path) -> None:
-    result = run_promtool(tmp_path, "check", "rules", str(write_rules(tmp_path)))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 3 rules found" in result.stdout
+    assert "SUCCESS: 3 rules found" in check_rules(tmp_path, write_rules(tmp_path))
 
 
 def test_the_latency_threshold_follows_the_webhook_timeout() -> None:
@@ -47,27 +41,6 @@ def test_the_latency_threshold_follows_the_webhook_timeout() -> None:
     assert slow["expr"].endswith(f"> {webhook.TIMEOUT_SECONDS / 2:g}")
     [group] = webhook_alert_rules(timeout_seconds=10)["groups"]
     assert next(r for r in group["rules"] if r["alert"] == "GatekeeperWebhookSlow")["expr"].endswith("> 5")
-
-
-def _alert_test(series: list[tuple[str, str]], alert: str, eval_time: str, fired: list[dict[str, Any]]) -> dict:
-    return {
-        "interval": "1m",
-        "input_series": [{"series": s, "values": v} for s, v in series],
-        "alert_rule_test": [{"eval_time": eval_time, "alertname": alert, "exp_alerts": fired}],
-    }
-
-
-def _annotations(alert: str, value: str, labels: dict[str, str]) -> dict[str, str]:
-    """The alert's annotations as Prometheus renders them for these labels and $value."""
-    [group] = webhook_alert_rules()["groups"]
-    rule = next(r for r in group["rules"] if r["alert"] == alert)
-    rendered = {}
-    for key, template in rule["annotations"].items():
-        text = template.replace("{{ $value }}", value)
-        for label, value_of_label in labels.items():
-            text = text.replace("{{ $labels." + label + " }}", value_of_label)
-        rendered[key] = text
-    return rendered
 
 
 CALL_FAILURE = {"name": webhook.VALIDATING, "type": "validating", "operation": "CREATE"}
@@ -125,15 +98,8 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_alerts_fire_exactly_when_expected(tmp_path: Path, name: str) -> None:
     case = CASES[name]
-    expected = [
-        {"exp_labels": labels, "exp_annotations": _annotations(case.alert, value, labels)}
-        for labels, value in case.fired
-    ]
     rules = write_rules(tmp_path)
-    tests = {"rule_files": [rules.name], "tests": [_alert_test(case.series, case.alert, case.eval_time, expected)]}
-    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
-    result = run_promtool(tmp_path, "test", "rules", "tests.yaml")
-    assert result.returncode == 0, f"{name}\n{result.stdout}{result.stderr}"
+    assert_alerts(rules, series=case.series, alert=case.alert, eval_time=case.eval_time, fired=case.fired)
 
 
 def _latency(le_counts: dict[str, int]) -> list[tuple[str, str]]:
@@ -178,17 +144,9 @@ def test_slow_answers_get_a_ticket(tmp_path: Path, buckets: dict[str, int], slow
             else []
         ),
     }
-    tests = {
-        "rule_files": [rules.name],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": s, "values": v} for s, v in _latency(buckets)],
-                "promql_expr_test": [evaluation],
-            }
-        ],
+    test = {
+        "interval": "1m",
+        "input_series": [{"series": s, "values": v} for s, v in _latency(buckets)],
+        "promql_expr_test": [evaluation],
     }
-    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
-    result = run_promtool(tmp_path, "test", "rules", "tests.yaml")
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_rule_tests(tmp_path, rules, [test], evaluation_interval="1m")
