@@ -8,6 +8,7 @@ of all of them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,6 +22,10 @@ from components.config.factory import ClusterConfig
 Values = dict[str, Any]
 Manifest = dict[str, Any]
 PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
+# Helm refuses a release name longer than 53 characters or outside this pattern (helm.sh/helm/v3
+# pkg/chartutil/validate_name.go: maxReleaseNameLen, releaseNameRegex); a v4 Chart renders with it
+RELEASE_NAME_MAX = 53
+RELEASE_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # why a platform namespace is not judged like a line, unless the add-on states a more specific reason
 CATALOGUE_REASON = (
     "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
@@ -147,6 +152,11 @@ class AddOn:
     rbac: RbacReview | None = None
 
     def __post_init__(self) -> None:
+        if len(self.name) > RELEASE_NAME_MAX or not RELEASE_NAME_RE.match(self.name):
+            raise ValueError(
+                f"add-on {self.name!r}: its name is its Helm release name, which Helm limits to "
+                f"{RELEASE_NAME_MAX} characters of lower-case letters, digits, '-' and '.'"
+            )
         if self.pod_security.level != "restricted" and not self.pod_security.reason:
             raise ValueError(f"add-on {self.name}: Pod Security {self.pod_security.level} needs a reason")
 

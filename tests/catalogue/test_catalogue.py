@@ -60,6 +60,16 @@ def test_below_restricted_an_add_on_must_say_why() -> None:
         AddOn("agent", "agent", "1.0.0", Manifests(lambda _ctx: []), pod_security=PodSecurity("privileged"))
 
 
+@pytest.mark.parametrize("name", ["a" * 54, "Falco", "falco_sidekick", "-falco", "falco-"])
+def test_an_add_on_name_helm_would_refuse_as_a_release_name_is_refused_in_the_catalogue(name: str) -> None:
+    with pytest.raises(ValueError, match="Helm limits to 53 characters"):
+        AddOn(name, "agent", "1.0.0", Manifests(lambda _ctx: []))
+
+
+def test_the_longest_release_name_helm_takes_is_a_valid_add_on_name() -> None:
+    assert AddOn("a" * 53, "agent", "1.0.0", Manifests(lambda _ctx: [])).name == "a" * 53
+
+
 def test_mirror_keeps_the_origin_registry_in_the_path() -> None:
     values = {
         "a": {"registry": "docker.io", "repository": "falcosecurity/falco", "tag": "1"},

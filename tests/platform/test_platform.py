@@ -123,3 +123,19 @@ def test_plaintext_kubeconfig_is_refused(runs: Runs) -> None:
     message, recording = runs.failing(config, secrets)
     assert "holds a kubeconfig in plain text" in message
     assert recording.resources == []
+
+
+def test_every_helm_release_is_named_after_its_add_on_however_long_the_factory_and_cluster_names(runs: Runs) -> None:
+    """Helm refuses release names over 53 characters (pkg/chartutil/validate_name.go); a v4 Chart without `name`
+    would take its resource name, `<factory>-<cluster>-baseline-<add-on>`, which valid names push past it."""
+    factory, cluster = "f" * 63, "c" * 63
+    raw = mutate(secure_raw(), "factory.name", factory)
+    raw = mutate(raw, "clusters.1.name", cluster)
+    raw["lines"] = [line | {"cluster": cluster} if line["cluster"] == "cloud" else line for line in raw["lines"]]
+    recording = runs.main(raw)
+    charts = recording.of_type("kubernetes:helm.sh/v4:Chart")
+    on_long_cluster = [c for c in charts if c.name.startswith(f"{factory}-{cluster}-")]
+    assert on_long_cluster and all(len(c.name) > 53 for c in on_long_cluster), "the resource names are long"
+    for chart in charts:
+        assert chart.inputs["name"] == chart.name.rsplit("-baseline-", 1)[1], chart.name
+        assert len(chart.inputs["name"]) <= 53
