@@ -46,8 +46,9 @@ the whole pack with the reserved name `all` — this is native to Pulumi policy 
 }}
 ```
 
-Offline, `offline.policy_runner.evaluate(policies, recording, config=..., enforcement={{"<policy>": "advisory"}})`
-takes the same per-policy config and level overrides.
+Offline, `offline.policy_runner.evaluate(policies, recording, config=..., enforcement={{"<policy>": "advisory"}},
+stack_tags={{"environment": "development"}})` takes the same per-policy config, level overrides and stack tags,
+and hands each policy what the engine would: its schema defaults with the given config laid over them.
 
 ### A stack's config document
 
@@ -60,8 +61,10 @@ development stack:
 ```
 
 Pass it with `pulumi preview --policy-pack policy --policy-pack-config policy-config.json` (or set it on
-the policy group in Pulumi Cloud). A key a stack omits takes the default above, the strictest choice.
-`environment` comes from this config, else from the stack tag `environment`, else it is `production`.
+the policy group in Pulumi Cloud). A key a stack omits takes the default above, the strictest choice: the
+engine fills each schema default in before the pack runs, with or without `--policy-pack-config`.
+`environment` alone declares no schema default, so it comes from this config, else from the stack tag
+`environment` (`pulumi stack tag set environment development`), else it is `production`.
 """
 
 LIMITS = """## What the pack cannot see

@@ -109,14 +109,18 @@ def policy_resources(recording: Recording) -> list[PolicyResource]:
 
 
 def _run_stack_policy(
-    policy: StackValidationPolicy, level: str, resources: list[PolicyResource], config: Mapping[str, Any]
+    policy: StackValidationPolicy,
+    level: str,
+    resources: list[PolicyResource],
+    config: Mapping[str, Any],
+    stack_tags: Mapping[str, str],
 ) -> Verdict:
     found: list[Violation] = []
 
     def report(message: str, urn: str | None = None) -> None:
         found.append(Violation(policy.name, level, urn or "stack", message))
 
-    policy.validate(StackValidationArgs(resources, config), report)
+    policy.validate(StackValidationArgs(resources, config, stack_tags), report)
     return Verdict(policy, level, tuple(sorted(found)), tuple(r.urn for r in resources))
 
 
@@ -129,7 +133,11 @@ def _reporter(found: list[Violation], policy: str, level: str, urn: str) -> Any:
 
 
 def _run_resource_policy(
-    policy: ResourceValidationPolicy, level: str, resources: list[PolicyResource], config: Mapping[str, Any]
+    policy: ResourceValidationPolicy,
+    level: str,
+    resources: list[PolicyResource],
+    config: Mapping[str, Any],
+    stack_tags: Mapping[str, str],
 ) -> Verdict:
     found: list[Violation] = []
     judged: list[str] = []
@@ -142,6 +150,7 @@ def _run_resource_policy(
             resource.opts,
             resource.provider,
             config,
+            stack_tags,
         )
         before = len(found)
         policy.validate(args, _reporter(found, policy.name, level, resource.urn))
@@ -150,24 +159,37 @@ def _run_resource_policy(
     return Verdict(policy, level, tuple(sorted(found)), tuple(judged))
 
 
+def schema_defaults(policy: Any) -> dict[str, Any]:
+    """The config the engine gives a policy before any --policy-pack-config: each top-level property's schema
+    `default` (pkg/resource/analyzer/config.go, createConfigWithDefaults)."""
+    properties = policy.config_schema.properties if policy.config_schema else {}
+    return {key: schema["default"] for key, schema in properties.items() if "default" in schema}
+
+
 def evaluate(
     policies: Sequence[Any],
     recording: Recording,
     config: Mapping[str, Mapping[str, Any]] | None = None,
     enforcement: Mapping[str, str] | None = None,
+    stack_tags: Mapping[str, str] | None = None,
 ) -> list[Verdict]:
-    """Run every policy; `config` is per-policy config, `enforcement` overrides levels by policy name."""
+    """Run every policy; `config` is per-policy config, `enforcement` overrides levels by policy name,
+    `stack_tags` are the stack's tags (`pulumi stack tag set`).
+
+    Each policy sees what the engine would hand it (ReconcilePolicyPackConfig): its schema defaults with the
+    given config laid over them key by key."""
     resources = policy_resources(recording)
+    tags = dict(stack_tags or {})
     verdicts = []
     for policy in policies:
         level = _level(policy, enforcement or {})
-        policy_config = dict((config or {}).get(policy.name, {}))
+        policy_config = {**schema_defaults(policy), **(config or {}).get(policy.name, {})}
         if level == EnforcementLevel.DISABLED.value:
             verdicts.append(Verdict(policy, level, (), ()))
         elif isinstance(policy, StackValidationPolicy):
-            verdicts.append(_run_stack_policy(policy, level, resources, policy_config))
+            verdicts.append(_run_stack_policy(policy, level, resources, policy_config, tags))
         else:
-            verdicts.append(_run_resource_policy(policy, level, resources, policy_config))
+            verdicts.append(_run_resource_policy(policy, level, resources, policy_config, tags))
     return verdicts
 
 

@@ -4,9 +4,15 @@ Pulumi policy config is per policy: a policy declares the keys it reads in its `
 sets them per policy name (`pulumi preview --policy-pack policy --policy-pack-config config.json`, or a
 policy group in Pulumi Cloud). Settings several policies share — exempt namespaces, the environment — are
 therefore declared here once and spread over the policies that read them by `pack_config(...)`, which
-writes the per-policy document. Every policy also falls back to the default below when its config omits
-a key, so a pack run without any config is the strictest one. `enforcementLevel` is native to that
-document (per policy, or "all" for the whole pack) and needs no schema.
+writes the per-policy document. `enforcementLevel` is native to that document (per policy, or "all" for the
+whole pack) and needs no schema.
+
+The engine fills every schema `default` into a policy's config before the pack sees it, with or without
+`--policy-pack-config` (pkg/resource/analyzer/config.go, ReconcilePolicyPackConfig → createConfigWithDefaults);
+the Python SDK adds nothing of its own. So a setting whose value may come from somewhere else when config is
+silent — `environment`, from the stack tag — must declare no schema default, or the other source is never
+read. Every policy still falls back to `Setting.default` when a key is absent, so a pack run without any
+config and tags is the strictest one.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ EXEMPT_NAMESPACES: dict[str, str] = {
 }
 
 PRODUCTION = "production"
+STAGES = (PRODUCTION, "staging", "development")
 
 # The tags an image may carry without a digest unless the stack says otherwise: full release versions and CI
 # commit tags. A copy of the program's default (components/security/gatekeeper/config.py); a test keeps the two
@@ -70,11 +77,13 @@ DEFAULT_IMMUTABLE_TAGS = (r"v?[0-9]+\.[0-9]+\.[0-9]+([._-][0-9A-Za-z]+)*", r"sha
 @dataclass(frozen=True)
 class Setting:
     key: str
-    schema: Mapping[str, Any]  # JSON schema of the value, including its default and description
+    schema: Mapping[str, Any]  # JSON schema of the value with its description, and its default unless `fallback`
+    fallback: Any = None  # for a schema without a default: the value when neither config nor anything else says
 
     @property
     def default(self) -> Any:
-        return self.schema["default"]
+        """What a policy reads when the stack sets nothing."""
+        return self.schema.get("default", self.fallback)
 
 
 def _strings(description: str, default: list[str]) -> dict[str, Any]:
@@ -116,13 +125,15 @@ SETTINGS: dict[str, Setting] = {
             "environment",
             {
                 "type": "string",
-                "enum": ["production", "staging", "development"],
-                "default": PRODUCTION,
+                "enum": list(STAGES),
                 "description": "Stage of the stack. Production requires object lock COMPLIANCE, locked GCS "
                 "retention, protected backup stores, Gatekeeper constraints that deny and a Gatekeeper webhook "
-                "that fails closed. Without config the stack tag `environment` is used, and without that the "
-                "strictest stage, production.",
+                "that fails closed. Without this key the stack tag `environment` decides (`pulumi stack tag set "
+                "environment development`; a tag that is no stage counts as production), and without that the "
+                "strictest stage, production. No schema default, so that the engine leaves room for the tag. "
+                "`make plan` writes the stack's `environment`.",
             },
+            fallback=PRODUCTION,
         ),
         Setting(
             "exposedServiceNamespaces",
@@ -213,8 +224,16 @@ def setting(args: Any, key: str) -> Any:
 
 
 def environment(args: Any) -> str:
-    configured = args.get_config().get("environment") or args.stack_tags.get("environment")
-    return str(configured or SETTINGS["environment"].default)
+    """The stage: the policy's config, else the stack tag `environment`, else production.
+
+    A tag is free text that no schema checks: anything but a known stage reads as production, so a typo
+    (`prod`, `Development`) can only make the pack stricter.
+    """
+    configured = args.get_config().get("environment")
+    if configured is not None:
+        return str(configured)
+    tagged = (args.stack_tags or {}).get("environment")
+    return tagged if tagged in STAGES else str(SETTINGS["environment"].default)
 
 
 def is_production(args: Any) -> bool:

@@ -148,4 +148,4 @@ def test_default_exempt_namespaces_carry_reasons() -> None:
     assert SETTINGS["exemptNamespaces"].default == list(EXEMPT_NAMESPACES)
     for policy in POLICIES:
         for key, schema in policy.config_schema.properties.items() if policy.config_schema else ():
-            assert schema["default"] == SETTINGS[key].default and schema["description"], (policy.name, key)
+            assert schema == dict(SETTINGS[key].schema) and schema["description"], (policy.name, key)
