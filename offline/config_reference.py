@@ -28,6 +28,10 @@ like a number is quoted (`kubernetesVersion: "1.31"` — unquoted, YAML reads 1.
 `accountId: "123456789012"`), `true`/`false` without quotes. An empty value is read as nothing: give a value
 or remove the key. A key written twice is an error (YAML would silently keep the last one).
 
+`Pulumi.yaml` declares the shape of each section — a mapping, or a list of mappings for `clusters`, `teams` and
+`lines` — so `pulumi preview` and `pulumi up` refuse a section of another shape before the program runs, and
+`make plan` refuses it alike; what is inside a section is judged by the program, all at once.
+
 Supported Kubernetes minors: 1.{SUPPORTED_KUBERNETES_MINORS[0]} to 1.{SUPPORTED_KUBERNETES_MINORS[-1]}.
 """
 

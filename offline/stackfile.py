@@ -9,11 +9,18 @@ loader, which reports it with every other problem.
 What YAML itself would hide is refused here: a key written twice (PyYAML keeps the last one silently; the
 Go YAML parser the CLI uses refuses it), keys that are not text, and documents that are not a stack file at
 all (binary junk, a list, a file far larger than any factory) — each as a clean error, never a traceback.
+
+So is what the CLI itself refuses before the program runs: a value whose shape is not the `type` Pulumi.yaml
+declares for its key (pkg/workspace/config.go validateStackConfigValue → sdk/go/common/workspace/project.go
+ValidateConfigValue: object = a mapping, array = a list whose items have the `items` type, string = any
+scalar, integer = a whole number or text that reads as one, boolean = true/false), and a Pulumi.yaml array
+without `items` (Project.Validate). Like the CLI, only the shape is checked — nothing inside an object.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from components.config.problems import Problem, Problems
+from components.config.problems import REFERENCE, Problem, Problems, shown
 from components.config.stack_inputs import project_values
 
 OFFLINE_SECRET = "offline-plan-placeholder"
@@ -116,6 +123,111 @@ def _file_problems(node: yaml.Node | None, project: str, path: Path) -> list[Pro
     return list(problems)
 
 
+def _cli_value(value: Any) -> Any:
+    """A top-level stack value as the CLI type-checks it: a scalar, and a secret once decrypted, is text (the
+    CLI keeps config scalars as strings); null, mappings and lists are decoded JSON."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return "decrypted text"
+    if value is None or isinstance(value, (dict, list)):
+        return value
+    return _wire(value)
+
+
+def _is_integer(value: Any) -> bool:
+    if isinstance(value, str):
+        return re.fullmatch(r"[+-]?[0-9]+", value) is not None  # what strconv.Atoi takes
+    return not isinstance(value, bool) and (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
+
+
+def _conforms(type_name: str, items: Any, value: Any) -> bool:
+    """sdk/go/common/workspace/project.go ValidateConfigValue, over the value the CLI holds."""
+    if type_name == "string":
+        return isinstance(value, str)
+    if type_name == "integer":
+        return _is_integer(value)
+    if type_name == "boolean":
+        return value in ("true", "false") or isinstance(value, bool)
+    if type_name == "object":
+        return isinstance(value, dict)
+    if not isinstance(value, list) or not isinstance(items, dict):
+        return False
+    return all(_conforms(items.get("type", ""), items.get("items"), item) for item in value)
+
+
+def _type_name(type_name: str, items: Any) -> str:
+    """The CLI's name for a declared type (InferFullTypeName): 'array<object>'."""
+    if isinstance(items, dict):
+        return f"array<{_type_name(items.get('type', ''), items.get('items'))}>"
+    return type_name
+
+
+_IN_WORDS = {"string": "text", "integer": "a whole number", "boolean": "true or false", "object": "a mapping"}
+
+
+def _in_words(type_name: str, items: Any) -> str:
+    if isinstance(items, dict):
+        return f"a list, each item {_in_words(items.get('type', ''), items.get('items'))}"
+    return _IN_WORDS.get(type_name, type_name)
+
+
+def _found(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return "a secret (text once decrypted)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return shown(value)
+
+
+def _shape_problems(key: str, declaration: dict[str, Any], value: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """(config path, message) for each part of a stack value the CLI would refuse for its declared type."""
+    type_name, items = declaration["type"], declaration.get("items")
+    if _conforms(type_name, items, _cli_value(value)):
+        return []
+    declared = f"'{_type_name(type_name, items)}' in Pulumi.yaml"
+    if isinstance(value, list) and isinstance(items, dict):
+        item_type, inner = items.get("type", ""), items.get("items")
+        return [
+            ((key, i), f"must be {_in_words(item_type, inner)} ({key} is {declared}), got {_found(item)}")
+            for i, item in enumerate(value)
+            if not _conforms(item_type, inner, item)
+        ]
+    return [((key,), f"must be {_in_words(type_name, items)} ({declared}), got {_found(value)}")]
+
+
+def _declarations(project: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
+    """Pulumi.yaml's config declarations by full key; refused where Project.Validate refuses them."""
+    name = project["name"]
+    declared: dict[str, dict[str, Any]] = {}
+    for key, declaration in (project.get("config") or {}).items():
+        full = key if ":" in key else f"{name}:{key}"
+        entry = declaration if isinstance(declaration, dict) else {"default": declaration}
+        if entry.get("type") == "array" and "items" not in entry:
+            raise StackFileError(
+                f"{path}: config '{key}' declares an array without the type of its items; add `items: {{type: ...}}`"
+            )
+        declared[full] = entry
+    return declared
+
+
+def _refuse_misshapen(section: dict[Any, Any], declarations: dict[str, dict[str, Any]], name: str, path: Path) -> None:
+    """Every value whose shape is not its declared type, at once; the CLI stops at the first, before the
+    program runs — so the loader's problems come only once these are fixed, as with `pulumi preview`."""
+    misshapen = Problems()
+    for key, value in section.items():
+        full = key if not isinstance(key, str) or ":" in key else f"{name}:{key}"
+        if "type" in declarations.get(full, {}):
+            for where, message in _shape_problems(full.removeprefix(f"{name}:"), declarations[full], value):
+                misshapen.add(where, message)
+    if misshapen:
+        listed = "\n".join(f"  - {p}" for p in misshapen)
+        raise StackFileError(
+            f"{path}: the Pulumi CLI refuses this stack before the program runs: a value is not of the type "
+            f"Pulumi.yaml declares ({len(misshapen)} problem(s); reference: {REFERENCE}):\n{listed}"
+        )
+
+
 def stack_file(project_dir: Path, stack: str) -> Path:
     project = _load_yaml(project_dir / "Pulumi.yaml")
     return project_dir / project.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
@@ -151,10 +263,13 @@ def load_stack(project_dir: Path, stack: str) -> StackSettings:
     problems = Problems()
     problems.extend(_file_problems(node, name, path))
 
+    declarations = _declarations(project, project_dir / "Pulumi.yaml")
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     order: list[str] = []
-    for key, value in _config_section(data, path).items():
+    section = _config_section(data, path)
+    _refuse_misshapen(section, declarations, name, path)
+    for key, value in section.items():
         if not isinstance(key, str):
             problems.add((str(key),), f"config keys are text like '{name}:lines'; got {key!r}")
             continue
@@ -166,9 +281,7 @@ def load_stack(project_dir: Path, stack: str) -> StackSettings:
         else:
             config[full] = _wire(value)
 
-    for key, declaration in (project.get("config") or {}).items():
-        full = key if ":" in key else f"{name}:{key}"
-        declared = declaration if isinstance(declaration, dict) else {"default": declaration}
+    for full, declared in declarations.items():
         if full not in config and ("default" in declared or "value" in declared):
             config[full] = _wire(declared.get("default", declared.get("value")))
 

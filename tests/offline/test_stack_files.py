@@ -158,3 +158,58 @@ def test_a_long_report_is_capped_with_a_count(tmp_path: Path, capsys: pytest.Cap
     err = _plan(tmp_path, text, capsys)
     assert "invalid factory configuration (200 problem(s)" in err
     assert err.count("\n  - ") == 40 and "… and 160 more problem(s)" in err
+
+
+# values whose shape is not the type Pulumi.yaml declares: `pulumi preview` stops before the program runs
+# (pkg/workspace/config.go validateStackConfigValue), so the offline plan stops there too; `unused:` keeps the
+# section's old entries valid YAML
+MISSHAPEN: list[tuple[str, str, list[tuple[str, str]]]] = [
+    (
+        "list-section-written-as-a-mapping",
+        dev_with("  factory-floor:clusters:\n", "  factory-floor:clusters: {}\n  factory-floor:unused:\n"),
+        [
+            (
+                "factory-floor:clusters",
+                "must be a list, each item a mapping ('array<object>' in Pulumi.yaml), got a mapping",
+            )
+        ],
+    ),
+    (
+        "list-item-that-is-no-mapping",
+        dev_with("  factory-floor:teams:\n", "  factory-floor:teams:\n    - ops\n"),
+        [("factory-floor:teams[0]", "must be a mapping (teams is 'array<object>' in Pulumi.yaml), got 'ops'")],
+    ),
+    (
+        "object-section-written-as-a-list",
+        dev_with("  factory-floor:security:\n", "  factory-floor:protection: [stateful]\n  factory-floor:security:\n"),
+        [("factory-floor:protection", "must be a mapping ('object' in Pulumi.yaml), got a list")],
+    ),
+    (
+        "object-section-left-empty",
+        dev_with("  factory-floor:security:\n", "  factory-floor:site:\n  factory-floor:security:\n"),
+        [("factory-floor:site", "must be a mapping ('object' in Pulumi.yaml), got nothing (an empty value, or null)")],
+    ),
+    (
+        "scalar-written-as-a-list",
+        dev_with("factory-floor:environment: development", "factory-floor:environment: [development]"),
+        [("factory-floor:environment", "must be text ('string' in Pulumi.yaml), got a list")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [m[1:] for m in MISSHAPEN], ids=[m[0] for m in MISSHAPEN])
+def test_a_value_not_of_its_declared_type_is_refused_as_the_cli_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: list[tuple[str, str]]
+) -> None:
+    err = _plan(tmp_path, text, capsys)
+    assert "the Pulumi CLI refuses this stack before the program runs" in err
+    assert "reference: docs/configuration.md" in err
+    reported = [line.removeprefix("  - ") for line in err.splitlines() if line.startswith("  - ")]
+    assert reported == [f"{path}: {message}" for path, message in expected]
+
+
+def test_every_misshapen_value_is_listed_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = dev_with("  factory-floor:teams:\n", "  factory-floor:teams: platform-dev\n  factory-floor:unused:\n")
+    text = text.replace("  factory-floor:lines:\n", "  factory-floor:lines:\n    - 1\n")
+    reported = [line.split(": ", 1)[0] for line in _plan(tmp_path, text, capsys).splitlines() if "  - " in line]
+    assert reported == ["  - factory-floor:teams", "  - factory-floor:lines[0]"]
