@@ -1,5 +1,5 @@
 """Per cluster and per add-on: the charts and images an air-gapped plant must mirror, and what the
-platform costs.
+platform costs; beside them the Pulumi CLI and plugins every cluster's deployment needs (offline/plugins.py).
 
 Read from the recorded run — each `helm.v4.Chart` (its release name is the add-on's name) and each object a
 manifest add-on rendered (labelled with its add-on) — and interpreted through the catalogue, so it describes
@@ -9,6 +9,7 @@ exactly what `pulumi up` would deploy.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,8 +97,9 @@ def _addon_document(release: Release, cluster: ClusterBundle) -> dict[str, Any]:
     return document
 
 
-def bundle_document(result: dict[str, ClusterBundle]) -> dict[str, Any]:
-    return {
+def bundle_document(result: dict[str, ClusterBundle], pulumi: Mapping[str, Any]) -> dict[str, Any]:
+    """`pulumi`: what `plugins.pulumi_document` says; a stack's plugins are not per cluster, so they sit beside them."""
+    clusters = {
         cluster: {
             "addons": {release.addon.name: _addon_document(release, b) for release in b.releases},
             "images": b.images(),
@@ -111,10 +113,12 @@ def bundle_document(result: dict[str, ClusterBundle]) -> dict[str, Any]:
         }
         for cluster, b in result.items()
     }
+    return {"clusters": clusters, "pulumi": dict(pulumi)}
 
 
-def write_bundle(out_dir: Path, result: dict[str, ClusterBundle]) -> None:
-    (out_dir / "bundle.json").write_text(json.dumps(bundle_document(result), indent=2, sort_keys=True) + "\n")
+def write_bundle(out_dir: Path, result: dict[str, ClusterBundle], pulumi: Mapping[str, Any]) -> None:
+    document = bundle_document(result, pulumi)
+    (out_dir / "bundle.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
 def _source_line(release: Release) -> str:

@@ -19,7 +19,7 @@ from components.config.document import FactoryConfig
 from components.config.loader import load_factory_config
 from components.config.problems import FactoryConfigError
 from components.inventory import pack_settings
-from offline import bundle, compliance, graph, harness, identity_pools, node_config, render, zones
+from offline import bundle, compliance, graph, harness, identity_pools, node_config, plugins, render, zones
 from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
 from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_stack
 from offline.vault import write_vault_setup
@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out / args.stack
     rendered = render.write_artifacts(out_dir, result.recording, result.verdicts)
     bundles = bundle.bundles(result.recording)
-    bundle.write_bundle(out_dir, bundles)
+    pulumi_needs = plugins.pulumi_document(result.recording)
+    bundle.write_bundle(out_dir, bundles, pulumi_needs)
     (out_dir / "compliance.md").write_text(
         compliance.compliance_markdown(args.stack, result.verdicts, result.recording, result.policy_config)
     )
@@ -141,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(report(result)))
     print("\nCharts, images and footprint per cluster (build/<stack>/bundle.json):")
     print("\n".join(bundle.report_lines(bundles)))
+    print("\nPulumi plugins to mirror, every one required by every preview (bundle.json `pulumi`, docs/air-gapped.md):")
+    print("\n".join(plugins.report_lines(pulumi_needs)))
     descriptions = {
         (line.name, f.to): f.description for line in result.config.lines for f in line.flows if f.description
     }

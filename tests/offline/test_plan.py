@@ -39,7 +39,13 @@ def test_every_stack_plans_clean(stack: str, tmp_path: Path, capsys: pytest.Capt
     )
     out = capsys.readouterr().out
     assert "factory:index:FactoryPlatform" in out and "Resources by type:" in out and "Compliance by framework:" in out
-    assert (tmp_path / stack / "compliance.md").exists() and (tmp_path / stack / "bundle.json").exists()
+    assert (tmp_path / stack / "compliance.md").exists()
+    bundle = json.loads((tmp_path / stack / "bundle.json").read_text())
+    assert set(bundle) == {"clusters", "pulumi"} and bundle["clusters"]
+    # every stack deploys to Kubernetes; the plugins the printed list names are the bundle's
+    assert any(p["name"] == "kubernetes" and p["usedByThisStack"] for p in bundle["pulumi"]["plugins"])
+    for plugin in bundle["pulumi"]["plugins"]:
+        assert f"pulumi-resource-{plugin['name']}-v{plugin['version']}-<os>-<arch>.tar.gz" in out
 
 
 def test_reference_factories_have_the_promised_shape(runs: Runs) -> None:
