@@ -82,6 +82,7 @@ pin-digests: $(BIN)/.installed
 docs: $(BIN)/.installed
 	$(BIN)/python -m offline.config_reference > docs/configuration.md
 	$(BIN)/python -m offline.policy_catalogue > docs/policies.md
+	$(BIN)/python -m offline.offline_parity > docs/offline-parity.md
 
 ## After a reviewed, aliased move: rewrite the URN snapshots the tests compare every reference stack with
 urns: $(BIN)/.installed
