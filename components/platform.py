@@ -4,7 +4,7 @@ that cluster's providers, lines and capabilities."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -12,12 +12,13 @@ import pulumi_kubernetes as k8s
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.config.stack_inputs import StackInputs
-from components.core.component import ComponentArgs, FactoryComponent, Protection
+from components.core.component import TOKEN_PREFIX, ComponentArgs, FactoryComponent, Protection, moved_children
 from components.core.contracts import LINE_WORKLOAD_SERVICE_ACCOUNT, cluster_identifier
 from components.identity.component import cloud_provider
 from components.inventory import platform_images, platform_namespaces
 from components.lines.component import ProductionLine
 from components.lines.manifests import LineArgs, line_args
+from components.security.admission import AdmissionArgs, AdmissionControl
 from components.security.component import SecurityArgs, SecurityBaseline
 from components.verification.component import SegmentationCanary, VerificationArgs
 
@@ -33,11 +34,13 @@ class ClusterArgs(ComponentArgs):
 class ClusterPlatform(FactoryComponent[ClusterArgs]):
     """Creates for one cluster: its explicit Kubernetes provider (credentials from a secret, a stable
     `clusterIdentifier`, never dropping an unreachable plant cluster from state), its cloud provider when
-    it federates workload identities, one ProductionLine per line on it, its SecurityBaseline, and the
+    it federates workload identities, its AdmissionControl first — and after its gate (Gatekeeper's webhook
+    answering) everything else: one ProductionLine per line on it, its SecurityBaseline, and the
     SegmentationCanary that proves the cluster enforces the lines' NetworkPolicies (a rollout gate)."""
 
     provider: k8s.Provider
     cloud_provider: pulumi.ProviderResource | None
+    admission: AdmissionControl
     lines: dict[str, ProductionLine]
     security: SecurityBaseline
     verification: SegmentationCanary
@@ -64,23 +67,45 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
         )
         self.cloud_provider = cloud_provider(name, cluster, self.child_opts())
         providers = [self.provider, *([self.cloud_provider] if self.cloud_provider else [])]
+        # Gatekeeper and what it judges with were the SecurityBaseline's until #10 made them the install gate
+        baseline, admission = f"{name}-baseline", f"{name}-admission"
+        was_baseline = pulumi.resource.create_urn(baseline, f"{TOKEN_PREFIX}{SecurityBaseline.__name__}", parent=self)
+        self.admission = self.own(
+            "admission",
+            AdmissionControl(
+                admission,
+                AdmissionArgs(
+                    protection=args.protection,
+                    config=args.config,
+                    cluster=cluster,
+                    platform_namespaces=platform_namespaces(),
+                    platform_images=platform_images(args.config, cluster),
+                ),
+                pulumi.ResourceOptions.merge(
+                    self.child_opts(providers=providers), moved_children(was_baseline, baseline, admission)
+                ),
+            ),
+        )
+        gate = self.admission.gate
         self.lines = {
             line.line.name: self.own(
                 f"line-{line.line.name}",
-                ProductionLine(f"{factory}-{line.line.name}", line, self.child_opts(providers=providers)),
+                ProductionLine(
+                    f"{factory}-{line.line.name}", replace(line, after=gate), self.child_opts(providers=providers)
+                ),
             )
             for line in args.lines
         }
         self.security = self.own(
             "security",
             SecurityBaseline(
-                f"{name}-baseline",
+                baseline,
                 SecurityArgs(
                     protection=args.protection,
+                    after=gate,
                     config=args.config,
                     cluster=cluster,
                     platform_namespaces=platform_namespaces(),
-                    platform_images=platform_images(args.config, cluster),
                     lines=tuple(line.handle for line in self.lines.values()),
                 ),
                 self.child_opts(providers=providers),
@@ -92,6 +117,7 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
                 f"{name}-verification",
                 VerificationArgs(
                     protection=args.protection,
+                    after=gate,
                     config=args.config,
                     cluster=cluster,
                     platform_namespaces=platform_namespaces(),

@@ -61,3 +61,19 @@ class Image:
 def is_digest_pinned(reference: str) -> bool:
     _, _, digest = reference.partition("@")
     return bool(DIGEST_RE.match(digest))
+
+
+# The catalogue's own small tool image: sh and nc (netcat 1.10 compatible: -z, -w, -l -k -e) and nslookup, for
+# what we run ourselves to prove something on a cluster (the segmentation canary, the Gatekeeper webhook probe).
+BUSYBOX = Image(
+    "docker.io",
+    "library/busybox",
+    "1.37.0",
+    "sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0",
+    source=(
+        "docker-library/repo-info repos/busybox/remote/1.37.0.md (commit 01a7054230d5), Docker's own record of its "
+        "official images: `docker pull busybox@sha256:9db7...`, an OCI image index of 17 platforms including "
+        "linux/amd64 and linux/arm64/v8 (the glibc build, `make defconfig`: nc with -z, -w, -lk -e); the same digest "
+        "is pinned in two unrelated public files. Verify with `make pin-digests`."
+    ),
+)

@@ -128,15 +128,19 @@ def install(
     binding: IdentityBinding | None = None,
     *,
     gated_on: Sequence[pulumi.Resource] = (),
+    bring: bool = True,
+    after: Sequence[pulumi.Resource] = (),
 ) -> Installed:
     """The add-on's objects as children of `owner`, all after its namespace. A manifest add-on's objects of the
     kinds it applies last (a Job that tests the others) wait for every other object of it, and for `gated_on`
-    (what they test elsewhere, e.g. another add-on's objects)."""
+    (what they test elsewhere, e.g. another add-on's objects). Then the custom resources it brings, unless
+    `bring` is false: the caller brings them later (`bring_resources`) after something of its own. `after`: what
+    every object waits for besides the namespace."""
     addon = release.addon
     last = addon.source.applied_last if isinstance(addon.source, Manifests) else frozenset()
     if gated_on and not last:
         raise ValueError(f"add-on {addon.name}: applies nothing last, so nothing could wait for what it is gated on")
-    after_namespace = owner.child_opts(depends_on=[namespace])
+    after_namespace = owner.child_opts(depends_on=[namespace, *after])
     objects: list[pulumi.Resource]
     if isinstance(addon.source, Chart):
         chart = k8s.helm.v4.Chart(
@@ -156,23 +160,31 @@ def install(
         for manifest in [m for m in manifests if m["kind"] not in last]:
             key = _object_key(release, manifest)
             objects.append(owner.own(key, kube_resource(owner.child_name(key), manifest, after_namespace)))
-        after_the_rest = owner.child_opts(depends_on=[namespace, *objects, *gated_on])
+        after_the_rest = owner.child_opts(depends_on=[namespace, *after, *objects, *gated_on])
         for manifest in [m for m in manifests if m["kind"] in last]:
             key = _object_key(release, manifest)
             objects.append(owner.own(key, kube_resource(owner.child_name(key), manifest, after_the_rest)))
     installed = Installed(release, objects)
-    for brought in release.brought:
+    if bring:
+        bring_resources(owner, installed, objects)
+    return installed
+
+
+def bring_resources(owner: FactoryComponent[Any], installed: Installed, after: Sequence[pulumi.Resource]) -> None:
+    """The custom resources the add-on brings, each after the one it names (`after=`), the others after `after`:
+    its own objects, or what must come between them (the Gatekeeper webhook probe)."""
+    addon = installed.release.addon
+    for brought in installed.release.brought:
         if brought.after is not None and brought.after not in installed.brought:
             raise ValueError(
                 f"add-on {addon.name}: {brought.key} waits for {brought.after}, which it does not bring before it"
             )
-        after: Sequence[pulumi.Resource] = [installed.brought[brought.after]] if brought.after else objects
+        waits: Sequence[pulumi.Resource] = [installed.brought[brought.after]] if brought.after else after
         key = f"{addon.name}-{brought.key}"
         installed.brought[brought.key] = owner.own(
             key,
-            kube_resource(owner.child_name(key), brought.manifest, owner.child_opts(depends_on=after)),
+            kube_resource(owner.child_name(key), brought.manifest, owner.child_opts(depends_on=waits)),
         )
-    return installed
 
 
 def install_namespaces(

@@ -32,6 +32,9 @@ class Protection:
 @dataclass(frozen=True, kw_only=True)
 class ComponentArgs:
     protection: Protection
+    # what every child waits for: on a cluster, the admission gate (AdmissionControl.gate) — nothing else may be
+    # created before Gatekeeper's fail-closed webhook answers
+    after: tuple[pulumi.Resource, ...] = ()
 
 
 A = TypeVar("A", bound=ComponentArgs)
@@ -61,11 +64,12 @@ class FactoryComponent(pulumi.ComponentResource, Generic[A]):
         providers: Sequence[pulumi.ProviderResource] | None = None,
         provider: pulumi.ProviderResource | None = None,
     ) -> pulumi.ResourceOptions:
-        """Options of a child: parented here; a stateful child gets the stack's protection."""
+        """Options of a child: parented here, after the component's `after` and `depends_on`; a stateful child
+        gets the stack's protection."""
         protect = stateful and self.args.protection.stateful
         return pulumi.ResourceOptions(
             parent=self,
-            depends_on=list(depends_on) or None,
+            depends_on=list(dict.fromkeys([*self.args.after, *depends_on])) or None,
             protect=protect or None,
             retain_on_delete=protect or None,
             providers=list(providers) if providers is not None else None,
@@ -81,3 +85,25 @@ class FactoryComponent(pulumi.ComponentResource, Generic[A]):
 
     def finish(self, outputs: Mapping[str, Any] | None = None) -> None:
         self.register_outputs(dict(outputs or {}))
+
+
+def moved_children(old_parent_urn: pulumi.Input[str], old_name: str, new_name: str) -> pulumi.ResourceOptions:
+    """Options for a component whose children used to be another component's: each direct child named
+    `<new_name>-<key>` is aliased to `<old_name>-<key>` under the old parent, so `pulumi up` moves it in state
+    instead of deleting and recreating it. A child with no old counterpart gets an alias that matches nothing,
+    which the engine ignores. The v4 Charts among them take their rendered objects along: a child inherits its
+    parent's aliases (the engine's inheritedChildAlias)."""
+    component: list[pulumi.Resource] = []
+
+    def alias(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if not component:
+            component.append(args.resource)  # the component itself is transformed first
+            return None
+        if args.opts.parent is not component[0] or not args.name.startswith(f"{new_name}-"):
+            return None
+        moved = pulumi.Alias(name=old_name + args.name[len(new_name) :], parent=old_parent_urn)
+        return pulumi.ResourceTransformationResult(
+            args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(aliases=[moved]))
+        )
+
+    return pulumi.ResourceOptions(transformations=[alias])

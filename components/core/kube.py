@@ -10,6 +10,21 @@ from pulumi_kubernetes import _utilities as _kubernetes  # the options every typ
 
 Manifest = dict[str, Any]
 
+# The Kubernetes provider's own annotations (pulumi-kubernetes provider/pkg/metadata/overrides.go):
+# `waitFor` makes create and update wait until the object matches (`jsonpath={...}=value`, `condition=Type`, or a
+# JSON list of both; since provider 4.18), instead of the kind's built-in await (none for custom resources).
+WAIT_FOR = "pulumi.com/waitFor"
+# An object of a v4 Chart (or yaml/v2) that must be created after another object of the same chart, and after
+# that one's await: `<group>/namespaces/<namespace>/<Kind>/<name>` (sigs.k8s.io/cli-utils dependson, read by
+# the provider's yaml/v2 Register since 4.10). A Deployment's await means Available.
+CHART_DEPENDS_ON = "config.kubernetes.io/depends-on"
+
+
+def chart_object_ref(group: str, kind: str, name: str, namespace: str | None = None) -> str:
+    """An object of the same chart as `config.kubernetes.io/depends-on` names it (core group: '')."""
+    return f"{group}/namespaces/{namespace}/{kind}/{name}" if namespace else f"{group}/{kind}/{name}"
+
+
 # Kinds whose values state must keep encrypted, as the typed classes mark them (inputs and outputs).
 _SECRET_FIELDS = {"Secret": ("data", "stringData"), "SecretPatch": ("data", "stringData")}
 
@@ -62,6 +77,20 @@ def kube_resource(
     """The manifest as a resource of its kind on the provider of `opts` (or the one the parent carries);
     with `patch`, as a patch of the existing object the manifest names (`kubernetes:<group/version>:<Kind>Patch`)."""
     return KubeObject(name, manifest, opts, patch=patch)
+
+
+def restricted_security(uid: int) -> tuple[Manifest, Manifest]:
+    """The pod and container security contexts of a pod we write ourselves, as Pod Security `restricted` wants
+    them, plus a read-only root file system: running as `uid`, no privilege escalation, no capabilities."""
+    pod = {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "seccompProfile": {"type": "RuntimeDefault"}}
+    container = {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    return pod, container
 
 
 def pod_spec(manifest: Manifest) -> dict[str, Any] | None:

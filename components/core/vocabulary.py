@@ -46,6 +46,9 @@ CRITICAL_ADDONS_TAINT = "CriticalAddonsOnly"
 SLO_TARGET = f"{DOMAIN}/slo-target"
 # the recorded reason of a namespace that runs less than Pod Security 'restricted'
 POD_SECURITY_EXEMPTION = f"{DOMAIN}/pod-security-exemption"
+# on the pod template of a Job that proves something: a digest or version of what it proves, so a change to that
+# changes the template and the provider replaces (re-runs) the Job
+VERIFIES = f"{DOMAIN}/verifies"
 # Chaos Mesh's own opt-in annotation, honoured as an alternative to CHAOS
 CHAOS_MESH_INJECT = "chaos-mesh.org/inject"
 CHAOS_MESH_INJECT_VALUE = "enabled"

@@ -44,9 +44,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from components.catalogue.images import PINNED_PULL_POLICY, Image
+from components.catalogue.images import BUSYBOX, PINNED_PULL_POLICY
 from components.catalogue.model import AddOn, ClusterContext, Manifest, Manifests
 from components.core import vocabulary as vocab
+from components.core.kube import restricted_security
 from components.core.network_policy import (
     ALLOW_DNS,
     DEFAULT_DENY,
@@ -58,19 +59,8 @@ from components.core.network_policy import (
 from components.core.sizing import resources
 from components.verification.cluster_wide import METADATA_V4, METADATA_V6, metadata_deny
 
-VERSION = "1.37.0"  # busybox: sh, nc (netcat 1.10 compatible: -z, -w, -l -k -e), nslookup
-IMAGE = Image(
-    "docker.io",
-    "library/busybox",
-    VERSION,
-    "sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0",
-    source=(
-        "docker-library/repo-info repos/busybox/remote/1.37.0.md (commit 01a7054230d5), Docker's own record of its "
-        "official images: `docker pull busybox@sha256:9db7...`, an OCI image index of 17 platforms including "
-        "linux/amd64 and linux/arm64/v8 (the glibc build, `make defconfig`: nc with -z, -w, -lk -e); the same digest "
-        "is pinned in two unrelated public files. Verify with `make pin-digests`."
-    ),
-)
+IMAGE = BUSYBOX
+VERSION = IMAGE.tag
 COMPONENT = "verification"  # value of app.kubernetes.io/component on everything this capability makes
 PROBE_NAMESPACE = "segmentation-canary-a"  # the zone under test: where the Job runs, shaped like a line
 TARGET_NAMESPACE = "segmentation-canary-b"  # another zone: the listener the Job may reach only by its conduit
@@ -83,26 +73,14 @@ INGRESS_CLOSED_PORT = 8081  # the probing zone may send, the target zone does no
 EGRESS_CLOSED_PORT = 8082  # the target zone would admit, the probing zone may not send: egress enforced
 PORTS = {"conduit": CONDUIT_PORT, "ingress-closed": INGRESS_CLOSED_PORT, "egress-closed": EGRESS_CLOSED_PORT}
 # everything the canary tests, as a digest on the Job's pod template: a change replaces (re-runs) the Job
-VERIFIES = f"{vocab.DOMAIN}/verifies"
+VERIFIES = vocab.VERIFIES
 # after a failed run the next `pulumi up` replaces the Job instead of waiting on the failed one again
 REPLACE_UNREADY = "pulumi.com/replaceUnready"
 DEADLINE_SECONDS = 180  # pod start, image pull, at most ~100 s of checks
 KEEP_SECONDS = 86400  # the finished Job and its log stay a day
 UID = 65534  # busybox's `nobody`
 
-POD_SECURITY: Manifest = {
-    "runAsNonRoot": True,
-    "runAsUser": UID,
-    "runAsGroup": UID,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-CONTAINER_SECURITY: Manifest = {
-    "runAsNonRoot": True,
-    "runAsUser": UID,
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "capabilities": {"drop": ["ALL"]},
-}
+POD_SECURITY, CONTAINER_SECURITY = restricted_security(UID)
 
 # One listener per port; `-lk -e true` accepts every connection and closes it at once. `exec` leaves nc as the
 # container's first process, so the pod stops on SIGTERM.

@@ -1,5 +1,5 @@
-"""The plan as a graph: explicit dependsOn and providers in plan.json, a critical path that stays 4 custom
-resources deep however many lines a factory has, and the resources each line adds."""
+"""The plan as a graph: explicit dependsOn and providers in plan.json, a critical path through the cluster's
+admission gate that stays as deep however many lines a factory has, and the resources each line adds."""
 
 from __future__ import annotations
 
@@ -17,17 +17,23 @@ from offline.plan import run_stack
 from offline.synthetic import synthetic_stack
 from tests.support.runs import Runs
 
+# provider -> (single-node cells: in-tree policy -> its binding ->) Gatekeeper's chart, done when its objects are,
+# which a component is not counted as -> the webhook probe Job -> a line's namespace -> its Role -> RoleBinding
+DEPTH = {"dev": 7, "pilsen": 6, "rheinfeld": 6}
+
 
 @pytest.mark.parametrize("stack", ["dev", "pilsen", "rheinfeld"])
-def test_every_reference_stack_is_four_custom_resources_deep(runs: Runs, stack: str) -> None:
+def test_every_reference_stack_waits_for_the_admission_gate_and_then_three_steps(runs: Runs, stack: str) -> None:
     path = graph.critical_path(runs.stack(stack).recording)
-    assert len(path) == 4
+    assert len(path) == DEPTH[stack], [r.name for r in path]
     assert path[0].type.startswith("pulumi:providers:"), "every chain starts at a cluster's provider"
+    gate = [r.name for r in path].index(next(r.name for r in path if r.name.endswith("-webhook-probe-job")))
+    assert len(path) - gate - 1 == 3, "after the gate: a line's namespace, its Role and their binding"
 
 
 @pytest.mark.parametrize("lines", [10, 60])
 def test_depth_does_not_grow_with_the_number_of_lines(lines: int) -> None:
-    assert graph.depth(run_stack(synthetic_stack(lines))) == 4
+    assert graph.depth(run_stack(synthetic_stack(lines))) == graph.depth(run_stack(synthetic_stack(1)))
 
 
 def _chain_program() -> Recording:
@@ -62,5 +68,6 @@ def test_plan_json_records_providers_and_explicit_depends_on(tmp_path: Path) -> 
     resources = {r["name"]: r for r in document["resources"] if r["type"] != "factory:index:ClusterPlatform"}
     role, binding = resources["dev-assembly-editor"], resources["dev-assembly-editors"]
     assert role["provider"] == resources["dev-edge"]["urn"] and resources["dev-edge"]["type"].startswith("pulumi:")
-    assert binding["dependsOn"] == sorted([resources["dev-assembly-namespace"]["urn"], role["urn"]])
+    gate = resources["dev-edge-admission-gatekeeper-webhook-probe-job"]["urn"]
+    assert binding["dependsOn"] == sorted([gate, resources["dev-assembly-namespace"]["urn"], role["urn"]])
     assert all("dependsOn" in r and "aliases" in r for r in resources.values())

@@ -63,8 +63,9 @@ def _line_resources(recording: Recording) -> set[str]:
 
 
 def _platform_namespaces(recording: Recording) -> set[str]:
-    """The namespaces the catalogue's add-ons live in: the security baseline's and the segmentation canary's."""
-    owners = ("-baseline-ns-", "-verification-ns-")
+    """The namespaces the catalogue's add-ons live in: admission control's, the security baseline's and the
+    segmentation canary's."""
+    owners = ("-admission-ns-", "-baseline-ns-", "-verification-ns-")
     return {r.name for r in recording.of_type("kubernetes:core/v1:Namespace") if any(o in r.name for o in owners)}
 
 
@@ -127,7 +128,7 @@ def test_plaintext_kubeconfig_is_refused(runs: Runs) -> None:
 
 def test_every_helm_release_is_named_after_its_add_on_however_long_the_factory_and_cluster_names(runs: Runs) -> None:
     """Helm refuses release names over 53 characters (pkg/chartutil/validate_name.go); a v4 Chart without `name`
-    would take its resource name, `<factory>-<cluster>-baseline-<add-on>`, which valid names push past it."""
+    would take its resource name, `<factory>-<cluster>-<component>-<add-on>`, which valid names push past it."""
     factory, cluster = "f" * 63, "c" * 63
     raw = mutate(secure_raw(), "factory.name", factory)
     raw = mutate(raw, "clusters.1.name", cluster)
@@ -137,5 +138,6 @@ def test_every_helm_release_is_named_after_its_add_on_however_long_the_factory_a
     on_long_cluster = [c for c in charts if c.name.startswith(f"{factory}-{cluster}-")]
     assert on_long_cluster and all(len(c.name) > 53 for c in on_long_cluster), "the resource names are long"
     for chart in charts:
-        assert chart.inputs["name"] == chart.name.rsplit("-baseline-", 1)[1], chart.name
+        component = "-admission-" if chart.inputs["name"] == "gatekeeper" else "-baseline-"
+        assert chart.inputs["name"] == chart.name.rsplit(component, 1)[1], chart.name
         assert len(chart.inputs["name"]) <= 53

@@ -254,16 +254,22 @@ def test_the_job_waits_for_every_policy_it_tests_and_for_the_listener(runs: Runs
     assert kinds == ["Deployment", "GlobalNetworkPolicy", *["NetworkPolicy"] * 6, "Service"]
     assert set(job.depends_on) >= {r.urn for r in tested}
     assert _object(inside, "Namespace", PROBE_NAMESPACE).urn in job.depends_on
+    gate = next(r.urn for r in recording.resources if r.name.endswith("-webhook-probe-job") and "edge" in r.name)
     for r in tested:  # and nothing it tests waits for it
         assert job.urn not in r.dependencies, r.name
-        assert len(r.depends_on) == 1, f"{r.name} waits only for its namespace"
+        [namespace] = set(r.depends_on) - {gate}
+        assert namespace.rsplit("::", 1)[1].startswith("testwerk-edge-verification-ns-"), r.name
 
 
 @pytest.mark.parametrize("stack", ["dev", "pilsen", "rheinfeld"])
-def test_the_canary_keeps_every_reference_stack_four_custom_resources_deep(runs: Runs, stack: str) -> None:
+def test_the_canary_is_never_the_longest_chain(runs: Runs, stack: str) -> None:
+    """gate -> namespace -> policy, Deployment or Service -> Job: as deep as a line's RBAC after the gate."""
     recording = runs.stack(stack).recording
     assert recording.of_type("factory:index:SegmentationCanary")
-    assert graph.depth(recording) == 4  # provider -> namespace -> policy, Deployment or Service -> Job
+    path = graph.critical_path(recording)
+    assert not any(r.name.endswith(f"-{CANARY}-job") for r in path[:-1])
+    canary = [r for r in recording.resources if r.name.endswith(f"-{CANARY}-job")]
+    assert canary
 
 
 def test_only_an_add_on_that_applies_something_last_can_be_gated() -> None:

@@ -14,12 +14,12 @@ from components.catalogue.model import (
     Values,
     WorkloadSlot,
 )
-from components.catalogue.network import ApiServer, NetworkNeeds, Path
+from components.catalogue.network import ApiServer, NetworkNeeds, OwnPods, Path
 from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.core import vocabulary as vocab
 from components.core.contracts import SYSTEM_NAMESPACES
 from components.core.sizing import ADDON_REPLICAS, resources
-from components.security.gatekeeper import constraints, line_constraints, templates, webhook
+from components.security.gatekeeper import constraints, line_constraints, templates, webhook, webhook_probe
 
 VERSION = "3.22.0"
 NAMESPACE = "gatekeeper-system"
@@ -65,6 +65,10 @@ def values(ctx: ClusterContext) -> Values:
             "resources": resources("100m", "256Mi", "1", "512Mi"),
         },
         "validatingWebhookCheckIgnoreFailurePolicy": "Fail",
+        # registered only once the controller can answer (webhook_probe.py): a fail-closed webhook that exists
+        # before it would refuse every other object of a first install
+        "validatingWebhookAnnotations": webhook_probe.webhook_annotations(NAMESPACE),
+        "mutatingWebhookAnnotations": webhook_probe.webhook_annotations(NAMESPACE),
         "auditInterval": 300 if ctx.single_node else 60,
         "constraintViolationsLimit": 50,
         "enableRuntimeDefaultSeccompProfile": True,
@@ -106,6 +110,14 @@ def network(_ctx: ClusterContext) -> NetworkNeeds:
                 "ingress",
                 ApiServer(),
                 "admission reviews from the API server",
+                ports=(WEBHOOK_PORT,),
+                pods=CONTROLLER_PODS,
+            ),
+            Path(
+                "webhook-probe",
+                "ingress",
+                OwnPods(webhook_probe.PROBE_PODS),
+                "the install gate's probe, until the webhook answers",
                 ports=(WEBHOOK_PORT,),
                 pods=CONTROLLER_PODS,
             ),
@@ -190,3 +202,6 @@ ADDON = AddOn(
         ),
     ),
 )
+
+# the install gate: everything else on the cluster waits for it (webhook_probe.py)
+PROBE = webhook_probe.addon(NAMESPACE, VERSION, CONTROLLER_PODS, WEBHOOK_PORT)

@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from components.core import vocabulary as vocab
+from components.core.kube import WAIT_FOR
 
 REGO_DIR = Path(__file__).parent / "rego"
 TEMPLATE_API = "templates.gatekeeper.sh/v1"
+# Gatekeeper's status controller sets it true once a pod created the template's constraint CRD without errors
+# (pkg/controller/constrainttemplatestatus); the provider compares the printed value, so `true`, not `True`
+TEMPLATE_CREATED = "jsonpath={.status.created}=true"
 LIBS = ("lib_workloads",)
 
 _STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -208,7 +212,12 @@ def constraint_template(template: Template, factory: str) -> dict[str, Any]:
         "metadata": {
             "name": template.name,
             "labels": vocab.standard_labels(factory, component=vocab.SECURITY_COMPONENT),
-            "annotations": {"description": template.description},
+            "annotations": {
+                "description": template.description,
+                # Gatekeeper sets status.created once a controller pod made the constraint CRD; its constraints
+                # wait for that, not for the provider's ~1 min create retry (await/await.go Creation) to cover it
+                WAIT_FOR: TEMPLATE_CREATED,
+            },
         },
         "spec": {
             "crd": {
