@@ -14,6 +14,9 @@ Manifest = dict[str, Any]
 # `waitFor` makes create and update wait until the object matches (`jsonpath={...}=value`, `condition=Type`, or a
 # JSON list of both; since provider 4.18), instead of the kind's built-in await (none for custom resources).
 WAIT_FOR = "pulumi.com/waitFor"
+# After a failed create or update (a Job that failed), the next `pulumi up` replaces the object instead of waiting
+# on the failed one again (provider/pkg/metadata/overrides.go)
+REPLACE_UNREADY = "pulumi.com/replaceUnready"
 # An object of a v4 Chart (or yaml/v2) that must be created after another object of the same chart, and after
 # that one's await: `<group>/namespaces/<namespace>/<Kind>/<name>` (sigs.k8s.io/cli-utils dependson, read by
 # the provider's yaml/v2 Register since 4.10). A Deployment's await means Available.

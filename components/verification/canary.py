@@ -46,6 +46,7 @@ from collections.abc import Mapping
 
 from components.catalogue.images import BUSYBOX, PINNED_PULL_POLICY
 from components.catalogue.model import AddOn, ClusterContext, Manifest, Manifests
+from components.core import kube
 from components.core import vocabulary as vocab
 from components.core.kube import restricted_security
 from components.core.network_policy import (
@@ -75,7 +76,7 @@ PORTS = {"conduit": CONDUIT_PORT, "ingress-closed": INGRESS_CLOSED_PORT, "egress
 # everything the canary tests, as a digest on the Job's pod template: a change replaces (re-runs) the Job
 VERIFIES = vocab.VERIFIES
 # after a failed run the next `pulumi up` replaces the Job instead of waiting on the failed one again
-REPLACE_UNREADY = "pulumi.com/replaceUnready"
+REPLACE_UNREADY = kube.REPLACE_UNREADY
 DEADLINE_SECONDS = 180  # pod start, image pull, at most ~100 s of checks
 KEEP_SECONDS = 86400  # the finished Job and its log stay a day
 UID = 65534  # busybox's `nobody`

@@ -114,6 +114,8 @@ def test_the_probe_reaches_the_webhook_and_nothing_else(recording: Recording) ->
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["image"].startswith(f"{MIRROR}/docker.io/library/busybox:1.37.0@sha256:")
     assert job["spec"]["backoffLimit"] == 0 and job["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
+    # after a failed probe the next `pulumi up` replaces the Job instead of waiting on the failed one
+    assert job["metadata"]["annotations"] == {"pulumi.com/replaceUnready": "true"}
 
 
 def test_a_gatekeeper_upgrade_reruns_the_probe() -> None:

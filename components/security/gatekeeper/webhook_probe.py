@@ -31,7 +31,7 @@ from components.catalogue.images import BUSYBOX, PINNED_PULL_POLICY
 from components.catalogue.model import AddOn, ClusterContext, Manifest, Manifests
 from components.catalogue.network import ClusterDns, NetworkNeeds, OwnPods, Path
 from components.core import vocabulary as vocab
-from components.core.kube import CHART_DEPENDS_ON, WAIT_FOR, chart_object_ref, restricted_security
+from components.core.kube import CHART_DEPENDS_ON, REPLACE_UNREADY, WAIT_FOR, chart_object_ref, restricted_security
 from components.core.sizing import resources
 
 NAME = "gatekeeper-webhook-probe"
@@ -96,7 +96,8 @@ def probe_job(ctx: ClusterContext, namespace: str, version: str) -> Manifest:
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": NAME, "namespace": namespace, "labels": labels},
+        # a failed probe is replaced by the next `pulumi up`, which probes again
+        "metadata": {"name": NAME, "namespace": namespace, "labels": labels, "annotations": {REPLACE_UNREADY: "true"}},
         "spec": {
             "backoffLimit": 0,
             "activeDeadlineSeconds": DEADLINE_SECONDS,
