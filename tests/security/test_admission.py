@@ -5,8 +5,6 @@ cells the in-tree policies, which come before Gatekeeper."""
 
 from __future__ import annotations
 
-import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +18,7 @@ from components.inventory import platform_namespaces
 from components.security.gatekeeper import webhook_probe
 from components.security.gatekeeper.templates import TEMPLATES
 from offline.harness import Recording, Registration
-from tests.support.debian_tools import busybox
+from tests.support.debian_tools import run_busybox_script
 from tests.support.factories import MIRROR, mutate, secure_raw
 from tests.support.runs import Runs, named
 
@@ -145,17 +143,9 @@ def _script(tmp_path: Path, answers: str) -> subprocess.CompletedProcess[str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "answers").write_text(" ".join(answers))
-    nc = bin_dir / "nc"
-    nc.write_text(FAKE_NC)
-    nc.chmod(nc.stat().st_mode | stat.S_IEXEC)
-    env = {
-        "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
-        "WEBHOOK_SERVICE": "gatekeeper-webhook-service.gatekeeper-system.svc",
-    }
     script = webhook_probe.SCRIPT.replace("sleep 1", "sleep 0")
-    return subprocess.run(
-        [str(busybox()), "sh", "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    env = {"WEBHOOK_SERVICE": "gatekeeper-webhook-service.gatekeeper-system.svc"}
+    return run_busybox_script(script, bin_dir, {"nc": FAKE_NC}, env)
 
 
 def test_the_probe_passes_only_after_ten_answers_in_a_row(tmp_path: Path) -> None:

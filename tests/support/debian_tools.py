@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -106,6 +107,22 @@ def run_promtool(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def busybox() -> Path:
     """busybox, the shell and applets the segmentation canary's image runs its script with."""
     return BUSYBOX.path()
+
+
+def run_busybox_script(
+    script: str, bin_dir: Path, tools: dict[str, str], env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`script` in busybox's own shell, as a container of the busybox image runs it, with stand-ins for some of
+    its applets (`tools`: name -> an executable's text, put first on PATH) and `env`."""
+    bin_dir.mkdir(exist_ok=True)
+    for name, text in tools.items():
+        tool = bin_dir / name
+        tool.write_text(text)
+        tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    environment = {"PATH": f"{bin_dir}:{os.environ.get('PATH', '')}", **env}
+    return subprocess.run(
+        [str(busybox()), "sh", "-c", script], env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 if __name__ == "__main__":

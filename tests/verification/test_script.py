@@ -7,10 +7,8 @@ control holds."""
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import stat
 import subprocess
 import sys
 import threading
@@ -22,7 +20,7 @@ import pytest
 
 from components.verification.canary import CONDUIT_PORT, EGRESS_CLOSED_PORT, INGRESS_CLOSED_PORT, LISTENER_HOST, SCRIPT
 from components.verification.cluster_wide import METADATA_V4, METADATA_V6
-from tests.support.debian_tools import busybox
+from tests.support.debian_tools import run_busybox_script
 
 # netcat-1.10 as busybox builds it (NC_110_COMPAT): `nc [-v] -z -w SEC HOST PORT`
 FAKE_NC = f"""#!{sys.executable}
@@ -102,20 +100,8 @@ def _run(
     # this machine may well reach a real metadata service: stand closed local ports in for it
     script = script.replace(f"{METADATA_V4} 80", f"127.0.0.1 {_free_port()}")
     script = script.replace(f"{METADATA_V6} 80", f"::1 {_free_port()}")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    nc = bin_dir / "nc"
-    nc.write_text(FAKE_NC)
-    nc.chmod(nc.stat().st_mode | stat.S_IEXEC)
-    env = {
-        "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
-        "KUBERNETES_SERVICE_HOST": "127.0.0.1",
-        "KUBERNETES_SERVICE_PORT": str(api),
-        "NETWORK_POLICY": "kube-router",
-    }
-    return subprocess.run(
-        [str(busybox()), "sh", "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    env = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(api), "NETWORK_POLICY": "kube-router"}
+    return run_busybox_script(script, tmp_path / "bin", {"nc": FAKE_NC}, env)
 
 
 def test_everything_enforced_passes(tmp_path: Path, listeners: list[socket.socket]) -> None:
