@@ -99,6 +99,8 @@ requirements: | $(UV)
 	  $(UV) export --quiet --frozen --all-groups --format requirements-txt; } > requirements-dev.txt
 	$(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11 \
 	  requirements-checkov.in -o requirements-checkov.txt
+	$(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+	  policy/requirements.in -c requirements.txt -o policy/requirements.txt
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

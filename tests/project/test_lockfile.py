@@ -81,6 +81,47 @@ def test_requirements_file_is_the_export_of_the_lock(filename: str) -> None:
     assert "--hash=sha256:" in exported
 
 
+POLICY_COMPILE = [
+    "pip",
+    "compile",
+    "--generate-hashes",
+    "--universal",
+    "--python-version",
+    "3.11",
+    "policy/requirements.in",
+    "-c",
+    "requirements.txt",
+    "-o",
+    "policy/requirements.txt",
+]
+
+
+def test_policy_requirements_are_hashed_and_pinned_to_the_programs_lock(tmp_path: Path) -> None:
+    """`pulumi install` in policy/ pip-installs this file: every package hashed (pip then refuses anything a mirror
+    serves that is not exactly it) and at the version the program locks, so pack and program run the same SDK."""
+    (tmp_path / "policy").mkdir()
+    for name in ("policy/requirements.in", "policy/requirements.txt", "requirements.txt"):
+        shutil.copy(REPO_ROOT / name, tmp_path / name)
+    result = run_uv(POLICY_COMPILE, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    committed = (REPO_ROOT / "policy" / "requirements.txt").read_text()
+    assert body_after_comments(committed) == body_after_comments((tmp_path / "policy" / "requirements.txt").read_text())
+    pins = dict(
+        line.split(" ", 1)[0].split("==")
+        for line in body_after_comments(committed).splitlines()
+        if "==" in line and not line.startswith(" ")
+    )
+    program = dict(
+        line.split(" ", 1)[0].split("==")
+        for line in (REPO_ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith((" ", "#"))
+    )
+    assert {"pulumi", "pulumi-policy", "grpcio", "protobuf"} <= set(pins)
+    assert {name: version for name, version in pins.items() if program.get(name) != version} == {}
+    blocks = body_after_comments(committed).split("==")[1:]
+    assert blocks and all("--hash=sha256:" in block for block in blocks), "every package carries its hashes"
+
+
 def test_checkov_requirements_are_compiled_from_the_in_file(tmp_path: Path) -> None:
     # Recompile in a scratch copy, keeping the committed pins as preferences (as `uv pip compile -o` does), so the
     # test fails when the .in and the .txt disagree, not when PyPI publishes something new.
