@@ -33,7 +33,8 @@ HEADER = """# Offline parity: what `make plan` judges, and what only a real prev
 catalogue (components/inventory.py) and the policy pack — edit those, not this file -->
 
 `make plan` runs the program under Pulumi's mock runtime and calls the CrossGuard pack on every resource the
-program registers. That is not everything `pulumi preview --policy-pack policy` judges:
+program registers. That is not everything a real preview
+(`pulumi preview --policy-pack policy --policy-pack-config build/<stack>/policy-config.json`) judges:
 
 - **Chart add-ons.** `kubernetes.helm.v4.Chart` is a component the Kubernetes provider expands: in a real
   preview the provider renders the chart and registers each object it renders as a child of the Chart, and the

@@ -26,7 +26,8 @@ HEADER = """# Policy catalogue
 policy/factory_policies — edit the policies, not this file -->
 
 The CrossGuard policy pack in `policy/` judges every resource a factory stack registers — during
-`pulumi preview --policy-pack policy`, `pulumi up --policy-pack policy`, and offline in `make plan` (which
+`pulumi preview --policy-pack policy --policy-pack-config build/<stack>/policy-config.json` (and the same
+`pulumi up`), and offline in `make plan` (which
 also writes `build/<stack>/compliance.md`, the per-stack evidence). Each policy names its framework
 references: CIS Kubernetes §5, the Pod Security Standards, CIS AWS/GCP/Azure storage items and
 IEC 62443-3-3 system requirements. Security controls are **mandatory** (a violation stops the update),
@@ -60,7 +61,7 @@ development stack:
 {example}
 ```
 
-Pass it with `pulumi preview --policy-pack policy --policy-pack-config policy-config.json` (or set it on
+Pass it with `pulumi preview --policy-pack policy --policy-pack-config build/<stack>/policy-config.json` (or set it on
 the policy group in Pulumi Cloud). A key a stack omits takes the default above, the strictest choice: the
 engine fills each schema default in before the pack runs, with or without `--policy-pack-config`.
 `environment` alone declares no schema default, so it comes from this config, else from the stack tag

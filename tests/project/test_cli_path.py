@@ -18,6 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 OPERATIONS = ROOT / "docs" / "operations.md"
+FIRST_DEPLOY = ROOT / "docs" / "first-deploy.md"
 CLI_SECTION = "## Running it for real (Pulumi CLI)"
 ESC_MARKER = "import a Pulumi ESC environment"
 PASSPHRASE_VARIABLES = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
@@ -160,6 +161,8 @@ def _pack_sequences() -> list[tuple[str, str]]:
     operations = OPERATIONS.read_text()
     # the onboarding steps are one sequence split over two blocks
     found.append(("operations.md onboarding", "\n".join(sh_blocks(_section(operations, "## Onboard a factory")))))
+    # the first-deploy walk-through is one sequence over all its blocks (the last ones only check)
+    found.append(("first-deploy.md", "\n".join(sh_blocks(FIRST_DEPLOY.read_text()))))
     return found
 
 
@@ -177,7 +180,8 @@ def test_each_cli_sequence_works_on_a_fresh_checkout_and_an_empty_backend(where:
 
 
 def test_every_command_in_the_docs_that_runs_the_pack_gives_it_the_stack_config() -> None:
-    for path in (README, OPERATIONS):
+    docs = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    for path in [p for p in docs if "--policy-pack " in p.read_text()]:
         text = path.read_text()
         spans = re.findall(r"`(pulumi [^`\n]+)`", text)
         lines = [line for block in sh_blocks(text) for line in block.splitlines()]
