@@ -77,7 +77,21 @@ class EchoMocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        """What a data source would answer: a stand-in for the ones the program asks (offline there is no cloud to
+        ask), nothing for the rest. Never None for the failures: the SDK iterates over them."""
+        answer = OFFLINE_ANSWERS.get(args.token)
+        return (answer(dict(args.args)) if answer else {}), []
+
+
+# token -> the stand-in answer of an invoke, from its arguments (an impossible project number marks it as offline)
+OFFLINE_ANSWERS: dict[str, Any] = {
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": lambda a: {
+        "project": a.get("project", ""),
+        "emailAddress": "service-000000000000@gs-project-accounts.iam.gserviceaccount.com",
+        "member": "serviceAccount:service-000000000000@gs-project-accounts.iam.gserviceaccount.com",
+        "id": a.get("project", ""),
+    },
+}
 
 
 class RecordingMonitor(mocks.MockMonitor):

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
 
+from components.backup.config import BackupConfig, check_backup
 from components.config.factory import (
     ClusterConfig,
     FactoryIdentity,
@@ -48,6 +49,10 @@ class FactoryConfig(StrictModel):
     protection: ProtectionConfig = Field(
         default_factory=ProtectionConfig, description="Which resources Pulumi refuses to delete."
     )
+    backup: BackupConfig = Field(
+        default_factory=BackupConfig,
+        description="Disaster recovery: immutable stores on AWS, GCP and Azure, backup policies, RPO/RTO.",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> FactoryConfig:
@@ -78,10 +83,13 @@ class Sections:
     site: SiteConfig | None = field(default_factory=SiteConfig)
     security: SecurityConfig | None = field(default_factory=SecurityConfig)
     protection: ProtectionConfig | None = field(default_factory=ProtectionConfig)
+    backup: BackupConfig | None = field(default_factory=BackupConfig)
+    timezone: str | None = None  # factory.timezone, for schedules
 
     @classmethod
     def of(cls, config: FactoryConfig) -> Sections:
-        return cls(**{name: getattr(config, name) for name in SECTION_FIELDS if name != "factory"})
+        sections = {name: getattr(config, name) for name in SECTION_FIELDS if name != "factory"}
+        return cls(**sections, timezone=config.factory.timezone)
 
 
 def cross_check(sections: Sections, problems: Problems) -> None:
@@ -98,6 +106,7 @@ def cross_check(sections: Sections, problems: Problems) -> None:
     if sections.site is not None:
         check_site_dns(sections.environment, sections.clusters, sections.site.dns, problems)
     check_protection(sections.environment, sections.protection, problems)
+    check_backup(sections.environment, sections.timezone, sections.backup, sections.lines, problems)
 
 
 @dataclass(frozen=True)

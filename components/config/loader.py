@@ -143,7 +143,7 @@ def load_factory_config(
     # list sections that failed as a whole are checked as empty; other failed sections stay None (skipped)
     for name in ("clusters", "teams", "lines"):
         checked[name] = checked.get(name) or []
-    cross_check(Sections(**checked), problems)
+    cross_check(Sections(**checked, timezone=field(parsed.get("factory"), "timezone")), problems)
     _stray_keys(raw, _kubeconfig_keys(checked["clusters"]), problems)
     _kubeconfig_sources(raw, checked["clusters"], problems, required=require_kubeconfigs)
     problems.raise_if_any(order or list(SECTIONS))

@@ -48,6 +48,19 @@ def valid_raw() -> dict[str, Any]:
         "security": {"gatekeeper": {"allowedImages": ["registry.plant.local/lines/*"]}},
         # production with a k3s cluster: its CoreDNS forwards only to the site's filtering resolver
         "site": {"dns": {"resolvers": ["10.10.0.53"], "zones": [{"name": "plant.local", "servers": ["10.10.0.10"]}]}},
+        # production: immutable copies on two clouds, every line backed up within its RPO
+        "backup": {
+            "aws": {"accountId": "123456789012", "region": "eu-central-1"},
+            "azure": {
+                "subscriptionId": "00000000-0000-4000-8000-000000000001",
+                "resourceGroup": "testwerk-backup",
+                "location": "westeurope",
+            },
+            "policies": [
+                {"name": "critical", "criticality": ["critical"], "schedule": "0 * * * *"},
+                {"name": "lines", "criticality": ["standard", "high"], "schedule": "15 */4 * * *"},
+            ],
+        },
         "edgeKubeconfig": "[secret]",
         "cloudKubeconfig": "[secret]",
     }

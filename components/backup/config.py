@@ -1,0 +1,284 @@
+"""Config of disaster recovery: `backup` — the immutable stores on AWS, GCP and Azure, how long their copies are
+locked and kept, the backup policies (which lines, how often in the plant's time zone, how long Velero keeps a
+backup) and the plant's recovery objectives per line criticality.
+
+A store's copies are locked for `lockDays` (object lock, a locked GCS retention policy, an Azure immutability
+policy): nobody — not an attacker with the cloud account, not a tired operator — can delete or change them
+before. They are kept `retentionDays` and then expire. Every rule that spans keys is checked here, with the
+exact key named, before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from cronsim import CronSim, CronSimError
+from pydantic import AfterValidator, Field, model_validator
+
+from components.config.problems import Problems, did_you_mean, field, present
+from components.config.types import CloudRegion, Criticality, Name, StrictModel, Uuid, pattern
+from components.identity.config import AwsAccount
+
+Cloud = Literal["aws", "gcp", "azure"]
+CLOUDS: tuple[Cloud, ...] = ("aws", "gcp", "azure")
+LockMode = Literal["compliance", "governance"]
+PRODUCTION_CLOUDS = 2  # a production plant survives the loss of a whole cloud account
+# the pack's `minimumRetentionDays` default: Velero's default backup TTL (720 h) plus slack
+MINIMUM_LOCK_DAYS = 30
+
+GcpProject = Annotated[str, AfterValidator(pattern(re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"), "a GCP project id"))]
+GcsLocation = Annotated[
+    str,
+    AfterValidator(
+        pattern(
+            re.compile(r"^[A-Z0-9-]+$"), "a GCS location in capitals, like EUROPE-WEST3, or a dual-region like EUR4"
+        )
+    ),
+]
+ResourceGroup = Annotated[str, Field(min_length=1, max_length=90)]
+
+
+def cron(value: str) -> str:
+    """Five cron fields, as Velero's schedule takes them (the plant's time zone is added by the program)."""
+    if value.startswith(("CRON_TZ=", "TZ=")):
+        raise ValueError(f"'{value}': leave the time zone out; schedules run in `factory.timezone`")
+    try:
+        CronSim(value, datetime(2026, 1, 1, tzinfo=UTC))
+    except CronSimError as error:
+        raise ValueError(f"'{value}' is not a cron schedule of five fields ({error})") from None
+    if len(value.split()) != 5:
+        raise ValueError(f"'{value}' is not a cron schedule of five fields (minute hour day month weekday)")
+    return value
+
+
+Cron = Annotated[str, AfterValidator(cron)]
+
+
+class StoreConfig(StrictModel):
+    lock_days: int = Field(
+        default=35,
+        ge=1,
+        le=3650,
+        description=(
+            f"Days every copy is immutable: nobody can delete or overwrite it before (production: at least "
+            f"{MINIMUM_LOCK_DAYS}, as the policy pack's `minimumRetentionDays`)."
+        ),
+    )
+    retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Days a copy is kept before it expires; at least `lockDays` (a lock cannot outlive its copy).",
+    )
+    lock_mode: LockMode | None = Field(
+        default=None,
+        description=(
+            "compliance (nobody, not even the account's root, can shorten the lock) or governance (a privileged "
+            "principal can). Default: compliance in production (the only mode it accepts), governance elsewhere."
+        ),
+    )
+
+    def mode(self, environment: str) -> LockMode:
+        return self.lock_mode or ("compliance" if environment == "production" else "governance")
+
+
+class AwsStoreConfig(StoreConfig):
+    account_id: AwsAccount = Field(description="AWS account of the store (the provider refuses any other).")
+    region: CloudRegion = Field(description="Region of the bucket, e.g. eu-central-1.")
+    replica_region: CloudRegion | None = Field(
+        default=None, description="A second region the bucket replicates to, into a bucket locked the same way."
+    )
+
+
+class GcpStoreConfig(StoreConfig):
+    project: GcpProject = Field(description="GCP project of the store.")
+    location: GcsLocation = Field(
+        description="Location of the bucket: a region (EUROPE-WEST3) or a dual-region (EUR4), which keeps every "
+        "object in two regions."
+    )
+
+
+class AzureStoreConfig(StoreConfig):
+    subscription_id: Uuid = Field(description="Subscription of the store.")
+    resource_group: ResourceGroup = Field(description="Resource group the storage account and its key vault go in.")
+    location: CloudRegion = Field(description="Azure region, e.g. westeurope.")
+    geo_redundant: bool = Field(
+        default=False,
+        description="Replicate to the region's pair (GZRS) rather than across zones of one region (ZRS).",
+    )
+
+
+class BackupPolicy(StrictModel):
+    name: Name = Field(description="Policy id, part of the Velero Schedule's name.")
+    lines: list[Name] = Field(
+        default_factory=list, description="Lines whose namespaces it backs up (empty: use `criticality`)."
+    )
+    criticality: list[Criticality] = Field(default_factory=list, description="...or every line of these criticalities.")
+    schedule: Cron = Field(description="Cron schedule in the plant's time zone (`factory.timezone`).")
+    ttl_hours: int = Field(default=720, ge=1, le=87600, description="How long Velero keeps each backup.")
+
+    @model_validator(mode="after")
+    def _selects_lines(self) -> BackupPolicy:
+        if bool(self.lines) == bool(self.criticality):
+            raise ValueError("set exactly one of `lines` or `criticality`")
+        return self
+
+
+class Objective(StrictModel):
+    rpo_hours: float = Field(gt=0, description="Most data (hours of it) the line may lose: the gap between backups.")
+    rto_hours: float = Field(gt=0, description="How long restoring the line may take.")
+
+
+DEFAULT_OBJECTIVES: dict[Criticality, Objective] = {
+    "critical": Objective.model_validate({"rpoHours": 1, "rtoHours": 4}),
+    "high": Objective.model_validate({"rpoHours": 4, "rtoHours": 8}),
+    "standard": Objective.model_validate({"rpoHours": 24, "rtoHours": 24}),
+}
+
+
+class BackupConfig(StrictModel):
+    aws: AwsStoreConfig | None = Field(default=None, description="An S3 store.")
+    gcp: GcpStoreConfig | None = Field(default=None, description="A GCS store.")
+    azure: AzureStoreConfig | None = Field(default=None, description="An Azure Blob store.")
+    policies: list[BackupPolicy] = Field(
+        default_factory=list, description="What is backed up, how often, for how long (at least one with a store)."
+    )
+    objectives: dict[Criticality, Objective] = Field(
+        default_factory=lambda: dict(DEFAULT_OBJECTIVES),
+        description="Recovery point and time objectives per line criticality (defaults: critical 1 h / 4 h, "
+        "high 4 h / 8 h, standard 24 h / 24 h).",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        """`backup: {}` (the default) declares no store: only a development or staging stack may say so."""
+        return bool(self.stores())
+
+    def stores(self) -> dict[Cloud, StoreConfig]:
+        return {cloud: store for cloud in CLOUDS if (store := getattr(self, cloud)) is not None}
+
+    def objective(self, criticality: str) -> Objective:
+        """The line's objectives: the stack's for its criticality, else the default."""
+        chosen = {**DEFAULT_OBJECTIVES, **self.objectives}
+        return chosen[criticality]  # type: ignore[index]  # a line's criticality is one of the three
+
+
+def longest_gap(schedule: str, timezone: str) -> timedelta:
+    """The longest time between two runs of `schedule` over a year in the plant's time zone (DST included)."""
+    from zoneinfo import ZoneInfo  # noqa: PLC0415 - only the schedule check needs it
+
+    start = datetime(2026, 1, 1, tzinfo=ZoneInfo(timezone))
+    runs = (run.astimezone(UTC) for run in CronSim(schedule, start))  # aware arithmetic in one zone is wall time
+    previous, gap = next(runs), timedelta(0)
+    for run in runs:
+        gap = max(gap, run - previous)
+        previous = run
+        if run - start > timedelta(days=366):
+            break
+    return gap
+
+
+def check_backup(
+    environment: str | None,
+    timezone: str | None,
+    backup: BackupConfig | None,
+    lines: Sequence[object | None],
+    problems: Problems,
+) -> None:
+    """Clouds, locks and retention, and whether each policy's schedule meets the RPO of every line it backs up."""
+    if backup is None:
+        return  # the section failed on its own
+    if _stores_declared(environment, backup, problems):
+        for cloud, store in backup.stores().items():
+            _check_store(environment, cloud, store, problems)
+        _check_policies(environment, timezone, backup, lines, problems)
+
+
+def _stores_declared(environment: str | None, backup: BackupConfig, problems: Problems) -> bool:
+    stores = backup.stores()
+    if not stores:
+        if environment == "production":
+            problems.add(
+                ("backup",), "production needs backup stores (aws, gcp, azure): a plant must come back from copies"
+            )
+        if backup.policies:
+            problems.add(("backup", "policies"), "back up to what? declare a store (aws, gcp or azure) first")
+        return False
+    if environment == "production" and len(stores) < PRODUCTION_CLOUDS:
+        problems.add(
+            ("backup",),
+            f"production needs stores on at least {PRODUCTION_CLOUDS} clouds (of aws, gcp, azure) so losing one "
+            f"cloud account loses no copy; got {', '.join(stores)}",
+        )
+    if not backup.policies:
+        problems.add(("backup", "policies"), "a store nobody writes to: declare at least one policy")
+    return True
+
+
+def _check_store(environment: str | None, cloud: Cloud, store: StoreConfig, problems: Problems) -> None:
+    if store.retention_days < store.lock_days:
+        problems.add(
+            ("backup", cloud, "retentionDays"),
+            f"{store.retention_days} is shorter than lockDays {store.lock_days}: a copy cannot expire while locked",
+        )
+    if environment != "production":
+        return
+    if store.lock_mode == "governance":
+        problems.add(
+            ("backup", cloud, "lockMode"),
+            "production accepts only compliance: under governance a privileged principal can delete copies",
+        )
+    if store.lock_days < MINIMUM_LOCK_DAYS:
+        problems.add(
+            ("backup", cloud, "lockDays"),
+            f"{store.lock_days} is below the production minimum of {MINIMUM_LOCK_DAYS} days",
+        )
+
+
+def _check_policies(
+    environment: str | None,
+    timezone: str | None,
+    backup: BackupConfig,
+    lines: Sequence[object | None],
+    problems: Problems,
+) -> None:
+    shortest_retention = min(s.retention_days for s in backup.stores().values())
+    known = {field(line, "name"): field(line, "criticality") for _, line in present(lines)}
+    covered: set[str] = set()
+    for i, policy in enumerate(backup.policies):
+        for j, name in enumerate(policy.lines):
+            if name not in known:
+                problems.add(
+                    ("backup", "policies", i, "lines", j), f"unknown line '{name}'{did_you_mean(name, list(known))}"
+                )
+        selected = [name for name, crit in known.items() if name in policy.lines or crit in policy.criticality]
+        covered.update(selected)
+        if policy.ttl_hours > shortest_retention * 24:
+            problems.add(
+                ("backup", "policies", i, "ttlHours"),
+                f"{policy.ttl_hours} h outlives the shortest store retention ({shortest_retention} days): the copy "
+                "would expire before Velero expects",
+            )
+        if timezone is not None:
+            selected_lines = {name: known[name] for name in selected}
+            _check_rpo(i, policy, timezone, selected_lines, backup=backup, problems=problems)
+    if environment == "production":
+        for name in sorted(set(known) - covered):
+            problems.add(("backup", "policies"), f"no policy backs up line '{name}': in production every line has one")
+
+
+def _check_rpo(
+    index: int, policy: BackupPolicy, timezone: str, lines: dict[str, str], *, backup: BackupConfig, problems: Problems
+) -> None:
+    gap = longest_gap(policy.schedule, timezone)
+    for name, criticality in lines.items():
+        rpo = backup.objective(criticality).rpo_hours
+        if gap > timedelta(hours=rpo):
+            problems.add(
+                ("backup", "policies", index, "schedule"),
+                f"'{policy.schedule}' leaves up to {gap.total_seconds() / 3600:g} h between backups, more than "
+                f"the {rpo:g} h RPO of line '{name}' ({criticality})",
+            )
