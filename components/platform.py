@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.backup.component import BackupArgs, BackupStores
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.config.stack_inputs import StackInputs
@@ -141,13 +142,24 @@ class FactoryArgs(ComponentArgs):
 
 
 class FactoryPlatform(FactoryComponent[FactoryArgs]):
-    """Creates one ClusterPlatform per cluster of the factory, each with the lines that run on it."""
+    """Creates the factory's BackupStores (one immutable store per cloud in `backup`, when it names any) and one
+    ClusterPlatform per cluster of the factory, each with the lines that run on it."""
 
+    backup: BackupStores | None
     clusters: dict[str, ClusterPlatform]
 
     def __init__(self, name: str, args: FactoryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
         config = args.config
+        self.backup = None
+        if config.backup.enabled:
+            backup = BackupArgs(
+                protection=args.protection,
+                factory=config.factory.name,
+                environment=config.environment,
+                backup=config.backup,
+            )
+            self.backup = self.own("backup", BackupStores(f"{name}-backup", backup, self.child_opts()))
         lines = line_args(config, args.protection)
         self.clusters = {
             cluster.name: self.own(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 
@@ -74,13 +75,35 @@ class EchoMocks(pulumi.runtime.Mocks):
     """Outputs equal inputs (otherwise `.apply` sees None); ids are derived from names, so runs repeat."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
+        outputs = dict(args.inputs)
+        identity = outputs.get("identity")
+        # azure-native takes `identity.userAssignedIdentities` as a list of ids and answers with a map keyed by id
+        # (the SDK refuses to read the echoed list into that map)
+        if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+            assigned: dict[str, Any] = {i: {} for i in identity["userAssignedIdentities"]}
+            outputs["identity"] = {**identity, "userAssignedIdentities": assigned}
+        return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         """What a data source would answer: a stand-in for the ones the program asks (offline there is no cloud to
         ask), nothing for the rest. Never None for the failures: the SDK iterates over them."""
         answer = OFFLINE_ANSWERS.get(args.token)
         return (answer(dict(args.args)) if answer else {}), []
+
+
+# what a preview shows for a value only the cloud knows (an ARN, a generated id): the mocks echo inputs, so a
+# resource's other outputs stay unknown wherever another resource uses them
+COMPUTED = "(known after apply)"
+
+
+def _known(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return COMPUTED
+    if isinstance(value, dict):
+        return {k: _known(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_known(v) for v in value]
+    return value
 
 
 # token -> the stand-in answer of an invoke, from its arguments (an impossible project number marks it as offline)
@@ -157,7 +180,7 @@ class RecordingMonitor(mocks.MockMonitor):
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             remote=bool(request.remote),
-            inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+            inputs=_known(rpc.deserialize_properties(request.object, keep_unknowns=True)),
         )
         with self._lock:
             self.registrations.append(registration)

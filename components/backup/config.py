@@ -103,11 +103,20 @@ class GcpStoreConfig(StoreConfig):
 
 class AzureStoreConfig(StoreConfig):
     subscription_id: Uuid = Field(description="Subscription of the store.")
+    tenant_id: Uuid = Field(description="Entra ID tenant of the subscription (the key vault's and the provider's).")
     resource_group: ResourceGroup = Field(description="Resource group the storage account and its key vault go in.")
     location: CloudRegion = Field(description="Azure region, e.g. westeurope.")
     geo_redundant: bool = Field(
         default=False,
         description="Replicate to the region's pair (GZRS) rather than across zones of one region (ZRS).",
+    )
+    first_deploy: bool = Field(
+        default=False,
+        description=(
+            "true only for the `pulumi up` that creates the store: Azure creates the account's immutability policy "
+            "only unlocked; then set it back to false and run `pulumi up` again, which locks it (irreversibly, "
+            "under compliance). While true, a privileged principal could still shorten the policy."
+        ),
     )
 
 

@@ -69,7 +69,13 @@ def run(
     **store: Any,
 ) -> Recording:
     config = AzureStoreConfig.model_validate(
-        {"subscriptionId": SUBSCRIPTION, "resourceGroup": "pilsen-backups", "location": "westeurope", **store}
+        {
+            "subscriptionId": SUBSCRIPTION,
+            "tenantId": TENANT,
+            "resourceGroup": "pilsen-backups",
+            "location": "westeurope",
+            **store,
+        }
     )
 
     def body() -> None:

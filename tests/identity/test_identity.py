@@ -41,7 +41,7 @@ def test_irsa_role_trusts_exactly_the_line_service_account(recording: Recording)
         "eks.amazonaws.com/token-expiration": "600",
     }
     assert role.inputs["maxSessionDuration"] == 3600  # IAM's minimum
-    provider = next(p for p in recording.of_type("pulumi:providers:aws"))
+    provider = next(p for p in recording.of_type("pulumi:providers:aws") if p.name == "testwerk-cloud-aws")
     assert role.provider_urn == provider.urn
     assert json.loads(provider.inputs["allowedAccountIds"]) == ["123456789012"]
 

@@ -119,10 +119,12 @@ def test_the_plugins_to_mirror_are_the_provider_sdks_pyproject_pins() -> None:
 def test_every_installed_provider_is_listed_whether_or_not_the_stack_uses_it(runs: Runs) -> None:
     document = plugins.pulumi_document(runs.stack("dev").recording)
     used = {p["name"]: p["usedByThisStack"] for p in document["plugins"]}
-    # dev is one k3s cluster: only Kubernetes resources, yet the engine pre-installs every plugin
-    assert used == {"kubernetes": True, "aws": False, "gcp": False, "azure-native": False}
+    # dev is one k3s cluster backed up to AWS: no GCP or Azure resource, yet the engine pre-installs every plugin
+    assert used == {"kubernetes": True, "aws": True, "gcp": False, "azure-native": False}
+    pilsen = plugins.pulumi_document(runs.stack("pilsen").recording)
+    assert {p["name"] for p in pilsen["plugins"] if p["usedByThisStack"]} == {"kubernetes", "aws", "azure-native"}
     rheinfeld = plugins.pulumi_document(runs.stack("rheinfeld").recording)
-    assert {p["name"] for p in rheinfeld["plugins"] if p["usedByThisStack"]} == {"kubernetes", "aws"}
+    assert all(p["usedByThisStack"] for p in rheinfeld["plugins"])
     kubernetes = next(p for p in document["plugins"] if p["name"] == "kubernetes")
     version = kubernetes["version"]
     assert kubernetes["assets"] == {

@@ -69,10 +69,26 @@ def _platform_namespaces(recording: Recording) -> set[str]:
     return {r.name for r in recording.of_type("kubernetes:core/v1:Namespace") if any(o in r.name for o in owners)}
 
 
-def test_lines_and_platform_namespaces_are_protected_in_production_and_nothing_else_is(recording: Recording) -> None:
+def _store_resources(recording: Recording) -> set[str]:
+    return {r.name for r in recording.resources if "factory:index:BackupStores" in r.urn and r.custom}
+
+
+def test_lines_platform_namespaces_and_stores_are_protected_in_production_and_nothing_else_is(
+    recording: Recording,
+) -> None:
     protected = {r.name for r in recording.resources if r.protect and r.custom}
     retained = {r.name for r in recording.resources if r.retain_on_delete}
-    assert protected == retained == _line_resources(recording) | _platform_namespaces(recording)
+    assert protected == retained
+    assert protected - _store_resources(recording) == _line_resources(recording) | _platform_namespaces(recording)
+    # a destroy leaves every store, key and the Azure identity that reaches the key (each store's tests: which)
+    assert {
+        "testwerk-backup-aws-bucket",
+        "testwerk-backup-aws-key",
+        "testwerk-backup-azure-account",
+        "testwerk-backup-azure-vault",
+        "testwerk-backup-azure-key",
+        "testwerk-backup-azure-container",
+    } <= protected
     assert {"testwerk-press-namespace", "testwerk-press-netpol-default-deny", "testwerk-press-editors"} <= protected
     assert "testwerk-edge-baseline-ns-falco" in protected, "deleting it would delete what Falco keeps there"
 
@@ -89,7 +105,8 @@ def test_a_disposable_stack_protects_nothing_and_can_opt_in(runs: Runs) -> None:
     assert not [r.name for r in staging.resources if r.protect or r.retain_on_delete]
     opted = runs.main(mutate(mutate(valid_raw(), "environment", "staging"), "protection", {"stateful": True}))
     protected = {r.name for r in opted.resources if r.protect and r.custom}
-    assert protected == _line_resources(opted) | _platform_namespaces(opted)
+    assert protected - _store_resources(opted) == _line_resources(opted) | _platform_namespaces(opted)
+    assert "testwerk-backup-aws-bucket" in protected
 
 
 def test_stack_outputs_name_namespaces_and_no_secrets(recording: Recording) -> None:

@@ -53,6 +53,7 @@ def valid_raw() -> dict[str, Any]:
             "aws": {"accountId": "123456789012", "region": "eu-central-1"},
             "azure": {
                 "subscriptionId": "00000000-0000-4000-8000-000000000001",
+                "tenantId": "00000000-0000-4000-8000-0000000000aa",
                 "resourceGroup": "testwerk-backup",
                 "location": "westeurope",
             },
