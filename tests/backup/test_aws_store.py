@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,7 @@ from components.core.component import ComponentArgs, FactoryComponent, Protectio
 from offline import harness
 from offline.harness import Recording, Registration
 from offline.policy_runner import evaluate, load_policies
-from tests.support.judges import checkov_binary
+from tests.support.judges import checkov_cloudformation
 from tests.support.runs import ROOT, named
 
 ACCOUNT = "111122223333"
@@ -389,20 +387,6 @@ def test_a_writer_without_a_plain_prefix_is_refused(prefix: str, refusal: str) -
 # --- checkov ---------------------------------------------------------------------------------------------------
 
 
-def _checkov(directory: Path) -> dict[str, set[str]]:
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE"}
-    command = [str(checkov_binary()), "--skip-download", "--framework", "cloudformation", "-o", "json"]
-    result = subprocess.run(
-        [*command, "-d", str(directory.resolve())], capture_output=True, text=True, env=env, timeout=600, check=False
-    )
-    report = json.loads(result.stdout)
-    results = (report[0] if isinstance(report, list) else report)["results"]
-    return {
-        "passed": {c["check_id"] for c in results["passed_checks"]},
-        "failed": {c["check_id"] for c in results["failed_checks"]},
-    }
-
-
 def _template(recording: Recording) -> dict[str, Any]:
     """The keys, the trail and the two roles' documents as CloudFormation resources, for checkov's checks."""
     resources: dict[str, Any] = {}
@@ -433,13 +417,13 @@ def test_checkov_passes_the_keys_the_trail_and_the_roles_and_refuses_an_open_key
 ) -> None:
     template = _template(run_store(writer_prefix="velero", monkeypatch=monkeypatch).recording)
     (tmp_path / "store.json").write_text(json.dumps(template))
-    verdict = _checkov(tmp_path)
+    verdict = checkov_cloudformation(tmp_path)
     assert verdict["failed"] == set()
     assert verdict["passed"] >= {"CKV_AWS_7", "CKV_AWS_33", "CKV_AWS_35", "CKV_AWS_36", "CKV_AWS_67", "CKV_AWS_111"}
     key = next(r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key")
     key["Properties"]["KeyPolicy"]["Statement"][0]["Principal"] = {"AWS": "*"}
     (tmp_path / "store.json").write_text(json.dumps(template))
-    assert "CKV_AWS_33" in _checkov(tmp_path)["failed"]
+    assert "CKV_AWS_33" in checkov_cloudformation(tmp_path)["failed"]
 
 
 def test_store_module_names_no_wildcard_allow() -> None:

@@ -5,8 +5,6 @@ careless trust policy that the same judge must refuse, so it cannot pass by not 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ import pytest
 
 from offline.harness import Recording
 from tests.support.factories import secure_raw
-from tests.support.judges import checkov_binary
+from tests.support.judges import checkov_cloudformation
 from tests.support.runs import Runs, named
 
 # the IAM checks checkov runs on an AWS::IAM::Role's documents (trust and inline policies)
@@ -34,20 +32,6 @@ def template(trust: dict[str, Any], perimeter: dict[str, Any]) -> dict[str, Any]
     return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"LineRole": role}}
 
 
-def checkov(directory: Path) -> dict[str, set[str]]:
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE"}
-    command = [str(checkov_binary()), "--skip-download", "--framework", "cloudformation", "-o", "json"]
-    result = subprocess.run(
-        [*command, "-d", str(directory.resolve())], capture_output=True, text=True, env=env, timeout=600, check=False
-    )
-    report = json.loads(result.stdout)
-    results = (report[0] if isinstance(report, list) else report)["results"]
-    return {
-        "passed": {c["check_id"] for c in results["passed_checks"]},
-        "failed": {c["check_id"] for c in results["failed_checks"]},
-    }
-
-
 @pytest.fixture(scope="module")
 def recording(runs: Runs) -> Recording:
     return runs.main(secure_raw())
@@ -55,7 +39,7 @@ def recording(runs: Runs) -> Recording:
 
 def judge(tmp_path: Path, trust: dict[str, Any], perimeter: dict[str, Any]) -> dict[str, set[str]]:
     (tmp_path / "role.json").write_text(json.dumps(template(trust, perimeter)))
-    return checkov(tmp_path)
+    return checkov_cloudformation(tmp_path)
 
 
 def test_the_line_roles_documents_pass_checkovs_iam_checks(recording: Recording, tmp_path: Path) -> None:
