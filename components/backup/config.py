@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from cronsim import CronSim, CronSimError
 from pydantic import AfterValidator, Field, model_validator
 
+from components.backup.regions import kms_location, paired_region
 from components.config.problems import Problems, did_you_mean, field, present
 from components.config.types import CloudRegion, Criticality, Name, StrictModel, Uuid, pattern
 from components.identity.config import AwsAccount
@@ -30,6 +31,13 @@ PRODUCTION_CLOUDS = 2  # a production plant survives the loss of a whole cloud a
 MINIMUM_LOCK_DAYS = 30
 
 GcpProject = Annotated[str, AfterValidator(pattern(re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"), "a GCP project id"))]
+
+
+def _key_location(location: str) -> str:
+    kms_location(location)  # refuses a location whose key location is unknown
+    return location
+
+
 GcsLocation = Annotated[
     str,
     AfterValidator(
@@ -37,6 +45,7 @@ GcsLocation = Annotated[
             re.compile(r"^[A-Z0-9-]+$"), "a GCS location in capitals, like EUROPE-WEST3, or a dual-region like EUR4"
         )
     ),
+    AfterValidator(_key_location),
 ]
 ResourceGroup = Annotated[str, Field(min_length=1, max_length=90)]
 
@@ -118,6 +127,12 @@ class AzureStoreConfig(StoreConfig):
             "under compliance). While true, a privileged principal could still shorten the policy."
         ),
     )
+
+    @model_validator(mode="after")
+    def _paired_when_geo_redundant(self) -> AzureStoreConfig:
+        if self.geo_redundant:
+            paired_region(self.location)  # GZRS needs the region's pair
+        return self
 
 
 class BackupPolicy(StrictModel):

@@ -95,3 +95,15 @@ def test_the_reference_stacks_back_up_on_two_clouds_and_one_on_all_three(runs: R
             if line.name in policy.lines or line.criticality in policy.criticality
         }
         assert backed_up == {line.name for line in config.lines}, name
+
+
+def test_a_location_a_store_cannot_use_is_a_config_error_not_a_traceback() -> None:
+    raw = mutate(mutate(valid_raw(), "backup.azure.geoRedundant", True), "backup.azure.location", "polandcentral")
+    message = _problems(raw)
+    assert "factory-floor:backup.azure: 'polandcentral' has no region pair" in message, message
+
+
+def test_a_gcs_location_without_a_known_key_location_names_the_key() -> None:
+    raw = mutate(valid_raw(), "backup.gcp", {"project": "testwerk-backup", "location": "EUR5"})
+    message = _problems(raw)
+    assert "factory-floor:backup.gcp.location" in message and "CMEK key ring must match it" in message, message

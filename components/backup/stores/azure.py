@@ -30,6 +30,7 @@ import pulumi_azure_native as azure_native
 from pulumi_azure_native import authorization, keyvault, managedidentity, storage
 
 from components.backup.config import AzureStoreConfig
+from components.backup.regions import paired_region
 from components.backup.stores.location import StoreArgs, StoreLocation
 from components.core import vocabulary as vocab
 from components.core.component import FactoryComponent
@@ -43,23 +44,6 @@ KEY = "backup-cmk"
 SOFT_DELETE_DAYS = 14  # the pack asks for 7 (CIS Azure 3.11); two weekends of unnoticed deletion
 KEY_ROTATION = "P90D"  # a new key version every 90 days; the account follows the versionless key URI
 KEY_VERSION_LIFETIME = "P1Y"
-# the secondary region GZRS replicates to (learn.microsoft.com/azure/reliability/cross-region-replication-azure,
-# "Azure paired regions"). A region missing here has no pair, so no GZRS.
-_PAIRS = """
-    eastasia:southeastasia australiaeast:australiasoutheast australiacentral:australiacentral2
-    canadacentral:canadaeast chinanorth:chinaeast chinanorth2:chinaeast2 chinanorth3:chinaeast3
-    northeurope:westeurope francecentral:francesouth germanywestcentral:germanynorth centralindia:southindia
-    japaneast:japanwest koreacentral:koreasouth eastus:westus eastus2:centralus northcentralus:southcentralus
-    westus2:westcentralus norwayeast:norwaywest uksouth:ukwest southafricanorth:southafricawest
-    swedencentral:swedensouth switzerlandnorth:switzerlandwest uaenorth:uaecentral
-"""
-# the table's one-way pairs: the first region replicates to the second, not back
-_ONE_WAY = "brazilsouth:southcentralus brazilsoutheast:brazilsouth westindia:southindia westus3:eastus"
-PAIRED_REGION = {
-    **{a: b for a, b in (p.split(":") for p in _PAIRS.split())},
-    **{b: a for a, b in (p.split(":") for p in _PAIRS.split())},
-    **{a: b for a, b in (p.split(":") for p in _ONE_WAY.split())},
-}
 
 
 def _digest(*parts: str) -> str:
@@ -75,12 +59,6 @@ def account_name(factory: str, subscription_id: str) -> str:
 def vault_name(factory: str, subscription_id: str) -> str:
     """3-24 characters, starting with a letter, no double hyphen, globally unique (and reserved while soft-deleted)."""
     return f"kv-{re.sub(r'[^a-z0-9]', '', factory)[:12]}-{_digest(subscription_id, factory)}"
-
-
-def paired_region(location: str) -> str:
-    if location not in PAIRED_REGION:
-        raise ValueError(f"backup.azure.geoRedundant: '{location}' has no region pair for GZRS to replicate to")
-    return PAIRED_REGION[location]
 
 
 def immutability(store: AzureStoreConfig, environment: str, initial_deployment: bool) -> dict[str, Any]:

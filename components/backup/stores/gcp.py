@@ -26,6 +26,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.backup.config import GcpStoreConfig
+from components.backup.regions import geo_redundant, kms_location
 from components.backup.stores.location import StoreArgs, StoreLocation
 from components.core.component import FactoryComponent
 from components.core.vocabulary import BACKUP_PURPOSE, PURPOSE, cloud_tags
@@ -46,9 +47,6 @@ BUCKET_PREFIX = "backup-"
 NAME_LIMIT = 63  # GCS bucket names (3..63) and KMS key ring names (1..63)
 DIGEST_LENGTH = 8
 GOOGLE_LOOKALIKE = re.compile(r"g[o0]{2}g")  # GCS refuses the 'goog' prefix and 'google' and its misspellings
-REGION = re.compile(r"^[A-Z]+-[A-Z]+[0-9]+$")
-MULTI_REGIONS = {"US": "us", "EU": "europe", "ASIA": "asia"}  # GCS multi-region -> KMS multi-region
-PREDEFINED_DUAL_REGIONS = {"ASIA1": "asia1", "EUR4": "eur4", "NAM4": "nam4"}  # keys live in the same dual-region
 PREFIX = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*/?$")
 
 
@@ -60,25 +58,6 @@ def bucket_name(project: str, factory: str) -> str:
     if GOOGLE_LOOKALIKE.search(readable):
         readable = ""  # the digest (hex: no 'g', no 'o') keeps it unique
     return f"{BUCKET_PREFIX}{readable}-{digest}" if readable else f"{BUCKET_PREFIX}{digest}"
-
-
-def kms_location(location: str) -> str:
-    """Where the bucket's key ring must be (see the module docstring)."""
-    if REGION.match(location):
-        return location.lower()
-    found = MULTI_REGIONS.get(location) or PREDEFINED_DUAL_REGIONS.get(location)
-    if found is None:
-        known = ", ".join([*MULTI_REGIONS, *PREDEFINED_DUAL_REGIONS])
-        raise ValueError(
-            f"GCS location '{location}': a CMEK key ring must match it and this store knows the key location only "
-            f"for regions (EUROPE-WEST3) and {known}"
-        )
-    return found
-
-
-def geo_redundant(location: str) -> bool:
-    """A dual- or multi-region bucket keeps every object in two regions: no replica bucket is needed."""
-    return location in MULTI_REGIONS or location in PREDEFINED_DUAL_REGIONS
 
 
 @dataclass(frozen=True)
