@@ -24,9 +24,10 @@ class BackupArgs(ComponentArgs):
 class BackupStores(FactoryComponent[BackupArgs]):
     """Creates one store per cloud in `backup` — AwsBackupStore, GcpBackupStore, AzureBackupStore — each with its
     own provider for the store's account, project or subscription (never a cluster's: none of the factory's other
-    providers reach into a store). Every store, key and
-    replica is stateful: in production protected and retained, so neither `pulumi destroy` nor a store removed
-    from the stack file deletes a copy. `locations` is what the clusters' writers and the recovery runbooks use."""
+    providers reach into a store). Every resource of a store but its provider is
+    stateful — the settings too: in production protected and retained, so neither `pulumi destroy` nor a store
+    removed from the stack file deletes a copy, or lifts a lock, a public-access block or a policy while keeping
+    the bucket. `locations` is what the clusters' writers and the recovery runbooks use."""
 
     locations: dict[Cloud, StoreLocation]
 

@@ -213,8 +213,9 @@ def test_production_protects_and_retains_every_stateful_resource(production: Rec
     for type_, name in STATEFUL.items():
         registration = one(production, type_, name)
         assert (registration.protect, registration.retain_on_delete) == (True, True), name
+    # the settings too: a destroy must not lift soft delete, versioning or the lifecycle while keeping the account
     for type_ in (BLOB_SERVICE, LIFECYCLE, ROLE):
-        assert not the(production, type_).protect, type_
+        assert (the(production, type_).protect, the(production, type_).retain_on_delete) == (True, True), type_
 
 
 def test_development_protects_nothing(development: Recording) -> None:

@@ -93,6 +93,19 @@ def test_lines_platform_namespaces_and_stores_are_protected_in_production_and_no
     assert "testwerk-edge-baseline-ns-falco" in protected, "deleting it would delete what Falco keeps there"
 
 
+@pytest.mark.parametrize("stack", ["pilsen", "rheinfeld"])
+def test_a_destroy_leaves_every_store_with_its_locks_keys_replica_and_settings(runs: Runs, stack: str) -> None:
+    """Deleting a bucket's lock configuration, public-access block or policy while the protected bucket stays
+    would leave a weaker store: in production every store resource but the providers is protected and retained."""
+    stores = [
+        r
+        for r in runs.stack(stack).recording.resources
+        if "factory:index:BackupStores" in r.urn and r.custom and not r.type.startswith("pulumi:providers:")
+    ]
+    assert len(stores) > 20
+    assert [r.name for r in stores if not (r.protect and r.retain_on_delete)] == []
+
+
 def test_a_removed_line_cannot_lose_its_guard_rails_before_its_namespace(runs: Runs) -> None:
     """Deleting a line's NetworkPolicies first would leave its workloads unisolated: they are protected too."""
     recording = runs.main(secure_raw())

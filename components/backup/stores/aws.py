@@ -443,7 +443,7 @@ class AwsBackupStore(FactoryComponent[AwsStoreArgs]):
         # the lock and lifecycle need versioning first
         previous: list[pulumi.Resource] = []
         for suffix, cls, props in settings:
-            opts = self.child_opts(depends_on=previous, provider=spec.provider)
+            opts = self.child_opts(stateful=True, depends_on=previous, provider=spec.provider)
             child = cls(self.child_name(f"{key}-{suffix}"), bucket=bucket.id, **props, opts=opts)
             previous = [self.own(f"{key}-{suffix}", child)]
         return bucket
@@ -479,7 +479,7 @@ class AwsBackupStore(FactoryComponent[AwsStoreArgs]):
                 description=f"S3 replication of factory {self.args.factory}'s backup store to {store.replica_region}",
                 assume_role_policy=json.dumps(replication_trust_policy(store.account_id, source_arn), sort_keys=True),
                 tags=self._tags(),
-                opts=self.child_opts(provider=provider),
+                opts=self.child_opts(stateful=True, provider=provider),
             ),
         )
         ends = ReplicationEnds(
@@ -492,7 +492,7 @@ class AwsBackupStore(FactoryComponent[AwsStoreArgs]):
                 name="replicate-backups",
                 role=role.name,
                 policy=pulumi.Output.json_dumps(replication_policy(ends)),
-                opts=self.child_opts(provider=provider),
+                opts=self.child_opts(stateful=True, provider=provider),
             ),
         )
         rule = {
@@ -516,7 +516,7 @@ class AwsBackupStore(FactoryComponent[AwsStoreArgs]):
                 bucket=source.id,
                 role=role.arn,
                 rules=[rule],
-                opts=self.child_opts(depends_on=[*versionings, permissions], provider=provider),
+                opts=self.child_opts(stateful=True, depends_on=[*versionings, permissions], provider=provider),
             ),
         )
 
@@ -549,6 +549,6 @@ class AwsBackupStore(FactoryComponent[AwsStoreArgs]):
                 include_global_service_events=True,  # required of a multi-region trail
                 advanced_event_selectors=[selector],
                 tags=self._tags(),
-                opts=self.child_opts(depends_on=[self.resources["logs-policy"]], provider=provider),
+                opts=self.child_opts(stateful=True, depends_on=[self.resources["logs-policy"]], provider=provider),
             ),
         )

@@ -226,7 +226,7 @@ class AzureBackupStore(FactoryComponent[AzureStoreArgs]):
                 principal_type="ServicePrincipal",
                 role_definition_id=_role(self.args.store.subscription_id, CRYPTO_SERVICE_ENCRYPTION_USER),
                 scope=key.id,
-                opts=self.child_opts(provider=self.provider),
+                opts=self.child_opts(stateful=True, provider=self.provider),
             ),
         )
         vault_uri = vault.properties.apply(lambda p: p.vault_uri)
@@ -276,7 +276,7 @@ class AzureBackupStore(FactoryComponent[AzureStoreArgs]):
     def _blobs(self) -> storage.BlobContainer:
         """Blob service settings, the container and the lifecycle, all on the account (named, so known in preview)."""
         on_account = {"account_name": self.account_name, "resource_group_name": self.args.store.resource_group}
-        after_account = self.child_opts(provider=self.provider, depends_on=[self.account])
+        after_account = self.child_opts(stateful=True, provider=self.provider, depends_on=[self.account])
         service = self.own(
             "blob-service",
             storage.BlobServiceProperties(

@@ -144,7 +144,7 @@ class GcpBackupStore(FactoryComponent[GcpStoreArgs]):
                 crypto_key_id=key.id,
                 role=KEY_USER_ROLE,
                 member=agent.member,
-                opts=self.child_opts(provider=self.provider),
+                opts=self.child_opts(stateful=True, provider=self.provider),
             ),
         )
         locked = store.mode(self.args.environment) == "compliance"
