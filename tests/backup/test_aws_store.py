@@ -240,6 +240,11 @@ def test_the_store_bucket_policy_denies_version_deletion_and_foreign_keys_to_eve
     assert all(s["Effect"] == "Deny" and s["Principal"] == "*" for s in found.values())
 
 
+def test_a_disposable_stores_keys_may_be_deleted_so_a_destroy_can_finish() -> None:
+    for key in run_store(environment="development").recording.of_type(KEY):
+        assert "NobodyDisablesOrDeletesTheKey" not in statements(key), key.name
+
+
 def test_keys_rotate_and_nobody_may_disable_or_delete_them_and_no_grant_is_open(production: Run) -> None:
     for key in production.recording.of_type(KEY):
         assert key.inputs["enableKeyRotation"] is True and key.inputs["deletionWindowInDays"] == 30.0

@@ -172,15 +172,18 @@ def log_bucket_policy(arn: str, account_id: str, trail_arn: str) -> dict:
     )
 
 
-def key_policy(account_id: str, region: str, trail_arn: str | None = None) -> dict:
-    """The account's IAM policies decide who uses the key; nobody disables it, its rotation, or schedules its
-    deletion without first changing this policy. With `trail_arn`, that trail (only) encrypts its logs with it."""
+def key_policy(account_id: str, region: str, trail_arn: str | None = None, *, guarded: bool = True) -> dict:
+    """The account's IAM policies decide who uses the key; `guarded` (compliance locks): nobody disables it, its
+    rotation, or schedules its deletion without first changing this policy. Under governance locks (development,
+    staging) the key may be deleted, so `pulumi destroy` of a disposable store can finish. With `trail_arn`, that
+    trail (only) encrypts its logs with it."""
     part = partition(region)
     account = {"AWS": f"arn:{part}:iam::{account_id}:root"}
     statements = [
         _statement("AccountUsesKeyThroughIam", "Allow", account, ["kms:*"], "*"),
-        _statement("NobodyDisablesOrDeletesTheKey", "Deny", {"AWS": "*"}, GUARDED_KEY_ACTIONS, "*"),
     ]
+    if guarded:
+        statements.append(_statement("NobodyDisablesOrDeletesTheKey", "Deny", {"AWS": "*"}, GUARDED_KEY_ACTIONS, "*"))
     if trail_arn is not None:
         cloudtrail = {"Service": "cloudtrail.amazonaws.com"}
         this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
@@ -328,15 +331,16 @@ class _Bucket:
 
 
 class AwsBackupStore(FactoryComponent[AwsStoreArgs]):
-    """Creates an AWS backup store: its own aws.Provider (the store's region and account only, the factory's cloud
-    tags by default); a customer-managed KMS key (rotating, disabling and deletion denied to everyone); an S3 bucket
-    created with object lock (COMPLIANCE in production, `lockDays`), versioning, SSE-KMS with a bucket key, all four
-    public access blocks, BucketOwnerEnforced, a bucket policy (TLS only, no version deletion, no foreign keys) and a
-    lifecycle expiring noncurrent versions after `retentionDays`; with `replicaRegion` the same in that region (second
-    provider and key) and a replication rule (KMS-encrypted objects, no delete markers) run by a role that can do
-    nothing else; and a CloudTrail trail recording every object-level request to the stores into a log bucket locked
-    and encrypted the same way (tagged `factory-floor-purpose: access-logs`). Buckets and keys are stateful: protected
-    and retained in production or where the stack says so. `location` is what writers and runbooks use."""
+    """Creates an AWS backup store: its own aws.Provider (the store's region and account only, the factory's cloud tags
+    by default); a customer-managed KMS key (rotating; under compliance locks its disabling and deletion denied to
+    everyone); an S3 bucket created with object lock (COMPLIANCE in production, `lockDays`), versioning, SSE-KMS
+    with a bucket key, all four public access blocks, BucketOwnerEnforced, a bucket policy (TLS only, no version
+    deletion, no foreign keys) and a lifecycle expiring noncurrent versions after `retentionDays`; with
+    `replicaRegion` the same in that region (second provider and key) and a replication rule (KMS-encrypted objects,
+    no delete markers) run by a role that can do nothing else; and a CloudTrail trail recording every object-level
+    request to the stores into a log bucket locked and encrypted the same way (tagged `factory-floor-purpose:
+    access-logs`). Buckets and keys are stateful: protected and retained in production or where the stack says so.
+    `location` is what writers and runbooks use."""
 
     location: StoreLocation
 
@@ -391,6 +395,10 @@ class AwsBackupStore(FactoryComponent[AwsStoreArgs]):
         )
         return self.own(key, provider)
 
+    @property
+    def _compliance(self) -> bool:
+        return self.args.store.mode(self.args.environment) == "compliance"
+
     def _new_key(self, key: str, region: str, provider: aws.Provider, trail_arn: str | None = None) -> aws.kms.Key:
         what = "CloudTrail logs of the backup store" if trail_arn else "backup store"
         kms_key = aws.kms.Key(
@@ -398,7 +406,10 @@ class AwsBackupStore(FactoryComponent[AwsStoreArgs]):
             description=f"{what} of factory {self.args.factory} ({region})",
             enable_key_rotation=True,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=json.dumps(key_policy(self.args.store.account_id, region, trail_arn), sort_keys=True),
+            policy=json.dumps(
+                key_policy(self.args.store.account_id, region, trail_arn, guarded=self._compliance),
+                sort_keys=True,
+            ),
             tags=self._tags(),
             opts=self.child_opts(stateful=True, provider=provider),
         )
