@@ -46,6 +46,12 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(UV)
 plan: $(BIN)/.installed
 	$(BIN)/python -m offline.plan --stack $(STACK)
 
+## Recovery procedure of one factory (docs/disaster-recovery.md): make recover STACK=rheinfeld SCENARIO=cluster-lost
+## RECOVER_FLAGS="--cluster plant [--out FILE]"; exit 2 names the option at fault
+.PHONY: recover
+recover: $(BIN)/.installed
+	$(BIN)/python -m offline.recover --stack $(STACK) $(if $(SCENARIO),--scenario $(SCENARIO)) $(RECOVER_FLAGS)
+
 plan-all: $(BIN)/.installed
 	@for s in $$(ls stacks | sed -n 's/^Pulumi\.\(.*\)\.yaml$$/\1/p'); do $(BIN)/python -m offline.plan --stack $$s > /dev/null || exit $$?; echo "planned $$s"; done
 
