@@ -16,12 +16,11 @@ from typing import Any
 import pulumi
 
 from components.config.document import FactoryConfig
-from components.config.loader import load_factory_config
 from components.config.problems import FactoryConfigError
 from components.inventory import pack_settings
 from offline import bundle, compliance, graph, harness, identity_pools, node_config, plugins, render, zones
 from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
-from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_stack
+from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_config
 from offline.vault import write_vault_setup
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -72,13 +71,7 @@ def run_stack(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> harne
 
 def plan(stack: str, project_dir: Path = PROJECT_DIR) -> PlanResult:
     try:
-        settings = load_stack(project_dir, stack)
-        config = load_factory_config(
-            settings.raw_project_config(),
-            require_kubeconfigs=False,
-            known_problems=settings.problems,
-            order=settings.order,
-        )
+        settings, config = load_config(project_dir, stack)
     except (StackFileError, FactoryConfigError) as error:
         raise PlanConfigError(str(error)) from None
     shared = identity_pools.shared_members(stack, config, identity_pools.other_stacks(project_dir, stack))

@@ -18,11 +18,10 @@ from typing import NoReturn
 
 from components.backup.config import CLOUDS
 from components.config.document import FactoryConfig
-from components.config.loader import load_factory_config
 from components.config.problems import FactoryConfigError
 from offline.recovery.procedure import SCENARIOS, RecoveryInputError, Request, build
 from offline.recovery.text import render
-from offline.stackfile import StackFileError, available_stacks, load_stack
+from offline.stackfile import StackFileError, available_stacks, load_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EXIT_OK, EXIT_CONFIG = 0, 2
@@ -64,13 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 def load(stack: str, project_dir: Path) -> tuple[FactoryConfig, list[str]]:
     """The stack's validated config and the ESC environments it imports; RecoveryInputError on --stack."""
     try:
-        settings = load_stack(project_dir, stack)
-        config = load_factory_config(
-            settings.raw_project_config(),
-            require_kubeconfigs=False,
-            known_problems=settings.problems,
-            order=settings.order,
-        )
+        settings, config = load_config(project_dir, stack)
     except (StackFileError, FactoryConfigError) as error:
         raise RecoveryInputError("--stack", str(error)) from None
     return config, list(settings.environments)

@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from components.config.document import FactoryConfig
+from components.config.loader import load_factory_config
 from components.config.problems import REFERENCE, Problem, Problems, shown
 from components.config.stack_inputs import project_values
 
@@ -298,3 +300,16 @@ def load_stack(project_dir: Path, stack: str) -> StackSettings:
     for env in settings.environments:
         settings.notes.append(f"ESC environment '{env}' is not resolved offline; its values are absent")
     return settings
+
+
+def load_config(project_dir: Path, stack: str) -> tuple[StackSettings, FactoryConfig]:
+    """A stack file read as the CLI would and validated as the program does, without its kubeconfigs (the offline
+    tools stand one in): StackFileError or FactoryConfigError, with every problem, otherwise."""
+    settings = load_stack(project_dir, stack)
+    config = load_factory_config(
+        settings.raw_project_config(),
+        require_kubeconfigs=False,
+        known_problems=settings.problems,
+        order=settings.order,
+    )
+    return settings, config
