@@ -29,8 +29,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 from pulumi_azure_native import authorization, keyvault, managedidentity, storage
 
-from components.backup.config import AzureStoreConfig
-from components.backup.regions import paired_region
+from components.backup.config import AzureStoreConfig, paired_region
 from components.backup.stores.location import StoreArgs, StoreLocation
 from components.core import vocabulary as vocab
 from components.core.component import FactoryComponent

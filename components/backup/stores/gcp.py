@@ -25,8 +25,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components.backup.config import GcpStoreConfig
-from components.backup.regions import geo_redundant, kms_location
+from components.backup.config import GcpStoreConfig, geo_redundant, kms_location
 from components.backup.stores.location import StoreArgs, StoreLocation
 from components.core.component import FactoryComponent
 from components.core.vocabulary import BACKUP_PURPOSE, PURPOSE, cloud_tags
