@@ -15,7 +15,7 @@ import pulumi
 import pytest
 
 from components.backup.config import AwsStoreConfig
-from components.backup.stores import aws as store_module
+from components.backup.stores import aws_policies
 from components.backup.stores.aws import AwsBackupStore, AwsStoreArgs, bucket_name, grant_writer
 from components.backup.stores.location import StoreLocation
 from components.core.component import ComponentArgs, FactoryComponent, Protection
@@ -433,12 +433,12 @@ def test_checkov_passes_the_keys_the_trail_and_the_roles_and_refuses_an_open_key
     assert "CKV_AWS_33" in checkov_cloudformation(tmp_path)["failed"]
 
 
-def test_store_module_names_no_wildcard_allow() -> None:
+def test_the_policy_builders_name_no_wildcard_allow() -> None:
     """The pure builders, checked once more without the runtime: no Allow with a wildcard principal anywhere."""
     documents = [
-        store_module.key_policy(ACCOUNT, "eu-central-1"),
-        store_module.key_policy(ACCOUNT, "cn-north-1", "arn:aws-cn:cloudtrail:cn-north-1:1:trail/t"),
-        store_module.log_bucket_policy("arn:aws:s3:::logs", ACCOUNT, "arn:aws:cloudtrail:eu-central-1:1:trail/t"),
+        aws_policies.key_policy(ACCOUNT, "eu-central-1"),
+        aws_policies.key_policy(ACCOUNT, "cn-north-1", "arn:aws-cn:cloudtrail:cn-north-1:1:trail/t"),
+        aws_policies.log_bucket_policy("arn:aws:s3:::logs", ACCOUNT, "arn:aws:cloudtrail:eu-central-1:1:trail/t"),
     ]
     allows = [s for d in documents for s in d["Statement"] if s["Effect"] == "Allow"]
     assert allows and all("*" not in json.dumps(s["Principal"]) for s in allows)
