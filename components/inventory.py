@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.backup import velero
 from components.catalogue.model import AddOn, ClusterContext
 from components.catalogue.release import resolve
 from components.config.document import FactoryConfig
@@ -25,7 +26,7 @@ def _table(*addons: AddOn) -> dict[str, AddOn]:
     return {addon.name: addon for addon in addons}
 
 
-CATALOGUE: dict[str, AddOn] = _table(*SECURITY_ADDONS, *VERIFICATION_ADDONS)
+CATALOGUE: dict[str, AddOn] = _table(*SECURITY_ADDONS, *VERIFICATION_ADDONS, velero.ADDON)
 
 
 def exempt_namespaces() -> dict[str, str]:
@@ -67,4 +68,11 @@ def pack_settings(config: FactoryConfig) -> dict[str, Any]:
         "immutableTags": list(gatekeeper.immutable_tags),
         "inlineCsiDrivers": list(gatekeeper.inline_csi_drivers),
         "runtimeClasses": list(gatekeeper.runtime_classes),
+        # Velero restores every namespace, RBAC included, so its chart binds its server to cluster-admin (its RBAC
+        # review says why no narrower role works): the pack admits exactly that subject where Velero runs
+        "clusterAdminSubjects": [velero.CLUSTER_ADMIN_SUBJECT] if _runs_velero(config) else [],
     }
+
+
+def _runs_velero(config: FactoryConfig) -> bool:
+    return any(velero.ADDON.enabled(ClusterContext(config, c, platform_namespaces())) for c in config.clusters)

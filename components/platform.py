@@ -9,7 +9,12 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.backup import velero
 from components.backup.component import BackupArgs, BackupStores
+from components.backup.config import Cloud
+from components.backup.recovery import DisasterRecovery, RecoveryArgs
+from components.backup.stores.location import StoreLocation
+from components.catalogue.model import ClusterContext
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.config.stack_inputs import StackInputs
@@ -30,14 +35,16 @@ class ClusterArgs(ComponentArgs):
     cluster: ClusterConfig
     kubeconfig: pulumi.Input[str]  # a secret Output: never in state in plain text
     lines: tuple[LineArgs, ...]
+    locations: Mapping[Cloud, StoreLocation]  # the factory's backup stores, which its Velero writes to
 
 
 class ClusterPlatform(FactoryComponent[ClusterArgs]):
     """Creates for one cluster: its explicit Kubernetes provider (credentials from a secret, a stable
     `clusterIdentifier`, never dropping an unreachable plant cluster from state), its cloud provider when
     it federates workload identities, its AdmissionControl first — and after its gate (Gatekeeper's webhook
-    answering) everything else: one ProductionLine per line on it, its SecurityBaseline, and the
-    SegmentationCanary that proves the cluster enforces the lines' NetworkPolicies (a rollout gate)."""
+    answering) everything else: one ProductionLine per line on it, its SecurityBaseline, the SegmentationCanary
+    that proves the cluster enforces the lines' NetworkPolicies (a rollout gate), and with backup stores its
+    DisasterRecovery (Velero writing to the stores it reaches)."""
 
     provider: k8s.Provider
     cloud_provider: pulumi.ProviderResource | None
@@ -45,6 +52,7 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
     lines: dict[str, ProductionLine]
     security: SecurityBaseline
     verification: SegmentationCanary
+    recovery: DisasterRecovery | None
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
@@ -126,6 +134,24 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
                 self.child_opts(providers=providers),
             ),
         )
+        self.recovery = None
+        # only where Velero has a store to write to: no empty component on the others
+        if args.locations and velero.clouds(ClusterContext(args.config, cluster, platform_namespaces())):
+            self.recovery = self.own(
+                "recovery",
+                DisasterRecovery(
+                    f"{name}-recovery",
+                    RecoveryArgs(
+                        protection=args.protection,
+                        after=gate,
+                        config=args.config,
+                        cluster=cluster,
+                        platform_namespaces=platform_namespaces(),
+                        locations=args.locations,
+                    ),
+                    self.child_opts(providers=providers),
+                ),
+            )
         self.finish({"lines": sorted(self.lines)})
 
 
@@ -172,6 +198,7 @@ class FactoryPlatform(FactoryComponent[FactoryArgs]):
                         cluster=cluster,
                         kubeconfig=args.kubeconfigs[cluster.name],
                         lines=tuple(line for line in lines if line.cluster.name == cluster.name),
+                        locations=self.backup.locations if self.backup else {},
                     ),
                     self.child_opts(),
                 ),

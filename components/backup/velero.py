@@ -16,7 +16,7 @@ Read at vmware-tanzu/helm-charts tag velero-12.1.0 (chart 12.1.0 = Velero 1.18.1
 
 from __future__ import annotations
 
-from components.backup.config import CLOUDS, Cloud
+from components.backup.config import Cloud
 from components.backup.velero_plugins import PLUGIN_IMAGES, PLUGINS, init_containers_template, plugin_images
 from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import (
@@ -65,12 +65,18 @@ VELERO_IMAGE = Image(
 
 
 def clouds(ctx: ClusterContext) -> tuple[Cloud, ...]:
-    """The clouds the stack's backup stores are on, in CLOUDS order; () without a `backup` section."""
-    backup = getattr(ctx.factory, "backup", None)  # FactoryConfig.backup arrives with the platform wiring
-    if backup is None:
+    """The stores this cluster's Velero writes to, in CLOUDS order: today the one it reaches with its own cloud
+    identity — the store on the cloud it federates with (for AWS, in the identity's own account: a role's policy
+    cannot open another account's bucket and key). A store it would need a credential for waits for credentials
+    delivered from Vault (docs/disaster-recovery.md, "Not yet built"); a cluster without one gets no Velero."""
+    stores = ctx.factory.backup.stores()
+    identity = ctx.cluster.workload_identity
+    if identity is None or identity.cloud not in stores:
         return ()
-    stores = backup.stores()
-    return tuple(cloud for cloud in CLOUDS if cloud in stores)
+    store = ctx.factory.backup.aws
+    if identity.aws is not None and store is not None and identity.aws.account_id != store.account_id:
+        return ()
+    return (identity.cloud,)
 
 
 def _server(ctx: ClusterContext) -> Values:

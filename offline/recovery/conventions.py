@@ -12,14 +12,17 @@ procedures address. Defined once here, imported by both; a rename is a change to
   cluster of a factory, and Velero picks a schedule's newest backup among all it finds in a location, so two
   clusters sharing a prefix would restore each other's backups.
 
-This module only names things: it imports no Pulumi resource and no cloud SDK.
+The store-side names (locations, schedules, prefixes) are components/backup/names.py's, which the wiring uses;
+this module adds what only the procedures address. It only names things: no Pulumi resource, no cloud SDK.
 """
 
 from __future__ import annotations
 
-from components.backup.config import CLOUDS, Cloud
+from components.backup.names import PREFIX_ROOT, location_name, location_prefix, schedule_name
 from components.backup.velero import NAMESPACE
 from components.core import vocabulary as vocab
+
+__all__ = ["PREFIX_ROOT", "location_name", "location_prefix", "schedule_name"]
 
 VELERO_NAMESPACE = NAMESPACE  # "velero"
 BACKUP_STORAGE_LOCATION = "backupstoragelocation"  # the resource kubectl addresses (velero.io/v1)
@@ -27,24 +30,6 @@ READ_ONLY = "ReadOnly"
 READ_WRITE = "ReadWrite"
 # the label Velero puts on every backup a Schedule takes (pkg/apis/velero/v1/labels_annotations.go)
 SCHEDULE_LABEL = "velero.io/schedule-name"
-PREFIX_ROOT = "velero"
-
-
-def location_name(cloud: Cloud) -> str:
-    """The BackupStorageLocation of the store on `cloud`."""
-    if cloud not in CLOUDS:
-        raise ValueError(f"'{cloud}' is not a backup cloud (one of {', '.join(CLOUDS)})")
-    return cloud
-
-
-def schedule_name(policy: str, cloud: Cloud) -> str:
-    """The Schedule that backs up `policy`'s lines into the store on `cloud`."""
-    return f"{policy}-{location_name(cloud)}"
-
-
-def location_prefix(cluster: str) -> str:
-    """Where one cluster's Velero keeps its backups inside a store (the BackupStorageLocation's `prefix`)."""
-    return f"{PREFIX_ROOT}/{cluster}"
 
 
 def line_namespace(line: str) -> str:

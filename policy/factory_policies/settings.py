@@ -49,6 +49,12 @@ EXEMPT_NAMESPACES: dict[str, str] = {
     "kube-node-lease": "Kubernetes' node heartbeats (Lease objects); no workloads.",
     "kube-public": "Kubernetes' public bootstrap data (cluster-info); no workloads.",
     "kube-system": "Kubernetes' own add-ons (CNI, CoreDNS, kube-proxy, CSI node plugins) need host access.",
+    "velero": (
+        "Velero's node agent mounts the kubelet's pod and plugin directories from the host (/var/lib/kubelet/pods "
+        "and /plugins, HostToContainer propagation) and runs as root to read and restore every pod's volume files "
+        "on its node (file-system backup); hostPath volumes are beyond baseline. It is not a privileged container "
+        "and adds no capabilities; Velero's own installer labels its namespace privileged for the same reason."
+    ),
     "segmentation-canary-a": (
         "The segmentation canary: a zone shaped like a line whose Job proves, after every change, that the "
         "cluster enforces NetworkPolicy; a catalogue add-on (pinned busybox), not judged against the lines' "

@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 import factory_policies as fp
+from components.backup.config import BackupConfig
 from components.backup.velero import (
     ADDON,
     APP_VERSION,
@@ -57,23 +60,38 @@ def _releases(config: FactoryConfig) -> list[tuple[ClusterContext, Release]]:
 ALL_CLOUDS = {"aws": AWS_STORE, "gcp": GCP_STORE, "azure": AZURE_STORE}
 
 
-def test_an_aws_only_stack_runs_the_aws_plugin_only_pulled_through_the_mirror() -> None:
-    for ctx, release in _releases(_config({"aws": AWS_STORE})):
-        assert ADDON.enabled(ctx) and clouds(ctx) == ("aws",)
-        [plugin] = init_containers(release.values)
-        assert plugin["name"] == "velero-plugin-for-aws"
-        assert plugin["image"] == f"{MIRROR}/{AWS_PLUGIN.reference}"
-        assert plugin["image"] in release.images(), "admission and the plan list what the pod pulls"
-        assert plugin["volumeMounts"] == [{"mountPath": "/target", "name": "plugins"}]
+def _cloud(config: FactoryConfig) -> tuple[ClusterContext, Release]:
+    """The test stack's managed cluster (it federates with the cloud `secure_raw` names); the k3s cell has none."""
+    ctx = ClusterContext(config, config.cluster("cloud"))
+    return ctx, resolve(ADDON, ctx)
 
 
-def test_a_three_cloud_stack_runs_each_plugin_once_as_its_slot_names_it() -> None:
+def test_velero_runs_where_a_cluster_reaches_a_store_with_its_own_identity_pulled_through_the_mirror() -> None:
+    config = _config({"aws": AWS_STORE})
+    edge = ClusterContext(config, config.cluster("edge"))
+    assert not ADDON.enabled(edge) and clouds(edge) == (), "no cloud identity: it waits for Vault-delivered credentials"
+    ctx, release = _cloud(config)
+    assert ADDON.enabled(ctx) and clouds(ctx) == ("aws",)
+    [plugin] = init_containers(release.values)
+    assert plugin["name"] == "velero-plugin-for-aws"
+    assert plugin["image"] == f"{MIRROR}/{AWS_PLUGIN.reference}"
+    assert plugin["image"] in release.images(), "admission and the plan list what the pod pulls"
+    assert plugin["volumeMounts"] == [{"mountPath": "/target", "name": "plugins"}]
+
+
+def test_an_aws_role_never_writes_to_a_store_in_another_account() -> None:
+    ctx, _release = _cloud(_config({"aws": {**AWS_STORE, "accountId": "999988887777"}}))
+    assert clouds(ctx) == () and not ADDON.enabled(ctx)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_a_cluster_runs_the_plugin_of_its_own_clouds_store_only(cloud: str) -> None:
     for mirror in (True, False):
-        for _ctx, release in _releases(_config(ALL_CLOUDS, mirror=mirror)):
-            found = {c["name"]: c["image"] for c in init_containers(release.values)}
-            expected = {p.container: p.image.reference for p in PLUGINS.values()}
-            assert found == {name: f"{MIRROR}/{ref}" if mirror else ref for name, ref in expected.items()}
-            assert set(found.values()) <= set(release.images())
+        _ctx, release = _cloud(_config(ALL_CLOUDS, cloud=cloud, mirror=mirror))
+        found = {c["name"]: c["image"] for c in init_containers(release.values)}
+        reference = PLUGINS[cloud].image.reference  # type: ignore[index]
+        assert found == {PLUGINS[cloud].container: f"{MIRROR}/{reference}" if mirror else reference}  # type: ignore[index]
+        assert set(found.values()) <= set(release.images())
 
 
 def test_the_init_containers_name_images_only_through_mirrored_slots() -> None:
@@ -84,14 +102,14 @@ def test_the_init_containers_name_images_only_through_mirrored_slots() -> None:
         for slot in ADDON.source.images
         for key in (slot.registry_key, slot.repository_key, slot.tag_key, slot.pull_policy_key)
     }
-    [(_ctx, release), *_] = _releases(_config(ALL_CLOUDS))
+    _ctx, release = _cloud(_config(ALL_CLOUDS))
     referenced = set(re.findall(r"\{\{ \.Values\.([A-Za-z0-9_.]+) \}\}", release.values["initContainers"]))
     assert referenced and referenced <= slot_keys
     assert all(key.startswith(f"{PLUGIN_IMAGES}.") for key in referenced)
 
 
 def test_without_backup_stores_velero_is_off() -> None:
-    config = _config({"aws": AWS_STORE}).model_copy(update={"backup": None})
+    config = _config({"aws": AWS_STORE}).model_copy(update={"backup": BackupConfig()})
     for ctx, release in _releases(config):
         assert not ADDON.enabled(ctx) and clouds(ctx) == ()
         assert init_containers(release.values) == []

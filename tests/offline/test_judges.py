@@ -92,8 +92,11 @@ def test_kubernetes_validate_strict_per_cluster_version(
 # has its own judge in tests/test_custom_resources.py (regopy compiles every template, constraint parameters
 # are validated against their template's schema, External Secrets objects against the fields ESO requires);
 # the cluster-wide metadata deny (Calico GlobalNetworkPolicy, Cilium CiliumClusterwideNetworkPolicy) has its
-# judge in tests/verification/test_cluster_wide.py (the fields each CRD requires, CIDRs, selectors).
+# judge in tests/verification/test_cluster_wide.py (the fields each CRD requires, CIDRs, selectors); Velero's
+# BackupStorageLocations and Schedules in tests/backup/test_recovery.py (required fields, providers, cron, TTL, every
+# Schedule's location present).
 CUSTOM_RESOURCE_GROUPS = (
+    "velero.io/",
     "templates.gatekeeper.sh/",
     "constraints.gatekeeper.sh/",
     "external-secrets.io/",

@@ -143,6 +143,7 @@ def test_default_exempt_namespaces_carry_reasons() -> None:
         "external-secrets",
         "segmentation-canary-a",
         "segmentation-canary-b",
+        "velero",
     }
     assert all(len(reason) > 30 for reason in EXEMPT_NAMESPACES.values())
     assert SETTINGS["exemptNamespaces"].default == list(EXEMPT_NAMESPACES)

@@ -148,6 +148,7 @@ class AzureBackupStore(FactoryComponent[AzureStoreArgs]):
                 "useAAD": "true",
             },
             replica=paired_region(store.location) if store.geo_redundant else None,
+            provider=self.provider,
         )
         self.finish({"account": self.account_name, "container": CONTAINER, "key": key.key_uri})
 
