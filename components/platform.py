@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -14,7 +15,6 @@ from components.backup.component import BackupArgs, BackupStores
 from components.backup.config import Cloud
 from components.backup.recovery import DisasterRecovery, RecoveryArgs
 from components.backup.stores.location import StoreLocation
-from components.catalogue.model import ClusterContext
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.config.stack_inputs import StackInputs
@@ -79,23 +79,25 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
         # Gatekeeper and what it judges with were the SecurityBaseline's until #10 made them the install gate
         baseline, admission = f"{name}-baseline", f"{name}-admission"
         was_baseline = pulumi.resource.create_urn(baseline, f"{TOKEN_PREFIX}{SecurityBaseline.__name__}", parent=self)
+        # what every capability on this cluster is given (ClusterCapabilityArgs)
+        on_cluster: dict[str, Any] = {
+            "protection": args.protection,
+            "config": args.config,
+            "cluster": cluster,
+            "platform_namespaces": platform_namespaces(),
+        }
         self.admission = self.own(
             "admission",
             AdmissionControl(
                 admission,
-                AdmissionArgs(
-                    protection=args.protection,
-                    config=args.config,
-                    cluster=cluster,
-                    platform_namespaces=platform_namespaces(),
-                    platform_images=platform_images(args.config, cluster),
-                ),
+                AdmissionArgs(**on_cluster, platform_images=platform_images(args.config, cluster)),
                 pulumi.ResourceOptions.merge(
                     self.child_opts(providers=providers), moved_children(was_baseline, baseline, admission)
                 ),
             ),
         )
         gate = self.admission.gate
+        after_gate = {**on_cluster, "after": gate}
         self.lines = {
             line.line.name: self.own(
                 f"line-{line.line.name}",
@@ -109,14 +111,7 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
             "security",
             SecurityBaseline(
                 baseline,
-                SecurityArgs(
-                    protection=args.protection,
-                    after=gate,
-                    config=args.config,
-                    cluster=cluster,
-                    platform_namespaces=platform_namespaces(),
-                    lines=tuple(line.handle for line in self.lines.values()),
-                ),
+                SecurityArgs(**after_gate, lines=tuple(line.handle for line in self.lines.values())),
                 self.child_opts(providers=providers),
             ),
         )
@@ -124,33 +119,17 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
             "verification",
             SegmentationCanary(
                 f"{name}-verification",
-                VerificationArgs(
-                    protection=args.protection,
-                    after=gate,
-                    config=args.config,
-                    cluster=cluster,
-                    platform_namespaces=platform_namespaces(),
-                ),
+                VerificationArgs(**after_gate),
                 self.child_opts(providers=providers),
             ),
         )
         self.recovery = None
+        recovery = RecoveryArgs(**after_gate, locations=args.locations)
         # only where Velero has a store to write to: no empty component on the others
-        if args.locations and velero.clouds(ClusterContext(args.config, cluster, platform_namespaces())):
+        if velero.clouds(recovery.context):
             self.recovery = self.own(
                 "recovery",
-                DisasterRecovery(
-                    f"{name}-recovery",
-                    RecoveryArgs(
-                        protection=args.protection,
-                        after=gate,
-                        config=args.config,
-                        cluster=cluster,
-                        platform_namespaces=platform_namespaces(),
-                        locations=args.locations,
-                    ),
-                    self.child_opts(providers=providers),
-                ),
+                DisasterRecovery(f"{name}-recovery", recovery, self.child_opts(providers=providers)),
             )
         self.finish({"lines": sorted(self.lines)})
 

@@ -15,13 +15,11 @@ from components.backup.stores import azure as azure_store
 from components.backup.stores import gcp as gcp_store
 from components.backup.stores.location import StoreLocation
 from components.backup.velero_plugins import PLUGINS
+from components.catalogue.capability import ClusterCapabilityArgs
 from components.catalogue.install import install, install_namespaces
-from components.catalogue.model import ClusterContext
 from components.catalogue.release import resolve
-from components.config.document import FactoryConfig
-from components.config.factory import ClusterConfig
 from components.core import vocabulary as vocab
-from components.core.component import ComponentArgs, FactoryComponent
+from components.core.component import FactoryComponent
 from components.core.kube import Manifest, kube_resource
 from components.identity.component import WorkloadIdentity, addon_binding
 
@@ -30,15 +28,8 @@ VELERO_API = "velero.io/v1"
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecoveryArgs(ComponentArgs):
-    config: FactoryConfig
-    cluster: ClusterConfig
-    platform_namespaces: tuple[str, ...]
+class RecoveryArgs(ClusterCapabilityArgs):
     locations: Mapping[Cloud, StoreLocation]  # the factory's stores (BackupStores.locations)
-
-    @property
-    def context(self) -> ClusterContext:
-        return ClusterContext(self.config, self.cluster, self.platform_namespaces)
 
 
 def schedule_manifest(

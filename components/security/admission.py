@@ -7,13 +7,10 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from components.catalogue.capability import ClusterCapabilityArgs
 from components.catalogue.install import Installed, bring_resources, install, install_namespaces
-from components.catalogue.model import ClusterContext
-from components.catalogue.release import Release, resolve
-from components.config.document import FactoryConfig
-from components.config.factory import ClusterConfig
 from components.core import vocabulary as vocab
-from components.core.component import ComponentArgs, FactoryComponent
+from components.core.component import FactoryComponent
 from components.core.kube import Manifest, kube_resource
 from components.security import admission_policies
 from components.security.addons import ADMISSION_ADDONS
@@ -22,20 +19,9 @@ from components.security.gatekeeper import constraints, templates
 
 
 @dataclass(frozen=True, kw_only=True)
-class AdmissionArgs(ComponentArgs):
-    config: FactoryConfig
-    cluster: ClusterConfig
-    platform_namespaces: tuple[str, ...]  # never judged as a line: system and every catalogue namespace
+class AdmissionArgs(ClusterCapabilityArgs):
     # namespace -> the images the whole catalogue (every capability's add-ons) installs there on this cluster
     platform_images: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def context(self) -> ClusterContext:
-        return ClusterContext(self.config, self.cluster, self.platform_namespaces)
-
-    def releases(self) -> list[Release]:
-        ctx = self.context
-        return [resolve(addon, ctx) for addon in ADMISSION_ADDONS if addon.enabled(ctx)]
 
 
 class AdmissionControl(FactoryComponent[AdmissionArgs]):
@@ -54,7 +40,7 @@ class AdmissionControl(FactoryComponent[AdmissionArgs]):
     def __init__(self, name: str, args: AdmissionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
         factory = args.config.factory.name
-        releases = {r.addon.name: r for r in args.releases()}
+        releases = {r.addon.name: r for r in args.releases(ADMISSION_ADDONS)}
         namespaces = install_namespaces(self, list(releases.values()), factory, args.cluster, vocab.SECURITY_COMPONENT)
         self.addons = {}
         self.gate = ()

@@ -7,13 +7,10 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.catalogue.capability import ClusterCapabilityArgs
 from components.catalogue.install import Installed, install, install_namespaces
-from components.catalogue.model import ClusterContext
-from components.catalogue.release import Release, resolve
-from components.config.document import FactoryConfig
-from components.config.factory import ClusterConfig
 from components.core import vocabulary as vocab
-from components.core.component import ComponentArgs, FactoryComponent
+from components.core.component import FactoryComponent
 from components.core.contracts import LineHandle
 from components.core.kube import Manifest, kube_resource
 from components.identity.component import addon_binding
@@ -25,19 +22,8 @@ from components.security.secrets.manifests import external_secret, line_secret_s
 
 
 @dataclass(frozen=True, kw_only=True)
-class SecurityArgs(ComponentArgs):
-    config: FactoryConfig
-    cluster: ClusterConfig
-    platform_namespaces: tuple[str, ...]  # never judged as a line: system and every catalogue namespace
+class SecurityArgs(ClusterCapabilityArgs):
     lines: tuple[LineHandle, ...]  # the cluster's lines, for their per-line secrets
-
-    @property
-    def context(self) -> ClusterContext:
-        return ClusterContext(self.config, self.cluster, self.platform_namespaces)
-
-    def releases(self) -> list[Release]:
-        ctx = self.context
-        return [resolve(addon, ctx) for addon in BASELINE_ADDONS if addon.enabled(ctx)]
 
 
 class SecurityBaseline(FactoryComponent[SecurityArgs]):
@@ -54,7 +40,7 @@ class SecurityBaseline(FactoryComponent[SecurityArgs]):
     def __init__(self, name: str, args: SecurityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
         factory = args.config.factory.name
-        releases = args.releases()
+        releases = args.releases(BASELINE_ADDONS)
         namespaces = install_namespaces(self, releases, factory, args.cluster, vocab.SECURITY_COMPONENT)
         self.addons = {
             r.addon.name: install(self, r, namespaces[r.addon.namespace], addon_binding(self, r, factory, args.cluster))

@@ -6,29 +6,16 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.catalogue.capability import ClusterCapabilityArgs
 from components.catalogue.install import Installed, install, install_namespaces
-from components.catalogue.model import ClusterContext
-from components.catalogue.release import Release, resolve
-from components.config.document import FactoryConfig
-from components.config.factory import ClusterConfig
-from components.core.component import ComponentArgs, FactoryComponent
+from components.core.component import FactoryComponent
 from components.verification.addons import ADDONS
 from components.verification.canary import CANARY, COMPONENT, LISTENER_ADDON
 
 
 @dataclass(frozen=True, kw_only=True)
-class VerificationArgs(ComponentArgs):
-    config: FactoryConfig
-    cluster: ClusterConfig
-    platform_namespaces: tuple[str, ...]  # never judged as a line: system and every catalogue namespace
-
-    @property
-    def context(self) -> ClusterContext:
-        return ClusterContext(self.config, self.cluster, self.platform_namespaces)
-
-    def releases(self) -> dict[str, Release]:
-        ctx = self.context
-        return {addon.name: resolve(addon, ctx) for addon in ADDONS if addon.enabled(ctx)}
+class VerificationArgs(ClusterCapabilityArgs):
+    """Nothing beyond what every cluster capability is given."""
 
 
 class SegmentationCanary(FactoryComponent[VerificationArgs]):
@@ -43,7 +30,7 @@ class SegmentationCanary(FactoryComponent[VerificationArgs]):
 
     def __init__(self, name: str, args: VerificationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
-        releases = args.releases()
+        releases = {r.addon.name: r for r in args.releases(ADDONS)}
         namespaces = install_namespaces(
             self, list(releases.values()), args.config.factory.name, args.cluster, COMPONENT
         )
