@@ -267,3 +267,15 @@ def resources(cpu_request: str, memory_request: str, cpu_limit: str, memory_limi
         "requests": {"cpu": cpu_request, "memory": memory_request},
         "limits": {"cpu": cpu_limit, "memory": memory_limit},
     }
+
+
+# the node's disk a tool container we write needs: nothing but its log
+TOOL_EPHEMERAL_STORAGE = ("8Mi", "32Mi")
+
+
+def tool_resources(cpu_request: str, memory_request: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
+    """`resources` for a small tool container of ours (the canary, the webhook probe), with its node disk bounded
+    too: it writes nothing but its log, and on a small cell the node's disk is shared with the lines."""
+    sized = resources(cpu_request, memory_request, cpu_limit, memory_limit)
+    sized["requests"]["ephemeral-storage"], sized["limits"]["ephemeral-storage"] = TOOL_EPHEMERAL_STORAGE
+    return sized

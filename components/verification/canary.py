@@ -57,7 +57,7 @@ from components.core.network_policy import (
     namespace_peer,
     network_policy,
 )
-from components.core.sizing import resources
+from components.core.sizing import tool_resources
 from components.verification.cluster_wide import METADATA_V4, METADATA_V6, metadata_deny
 
 IMAGE = BUSYBOX
@@ -206,10 +206,7 @@ def _pod_labels(ctx: ClusterContext, app: str) -> dict[str, str]:
 
 
 def _container(name: str, command: list[str], requests: tuple[str, str], limits: tuple[str, str]) -> Manifest:
-    sized = resources(requests[0], requests[1], limits[0], limits[1])
-    # the node's disk: nothing is written but the log
-    sized["requests"]["ephemeral-storage"] = "8Mi"
-    sized["limits"]["ephemeral-storage"] = "32Mi"
+    sized = tool_resources(requests[0], requests[1], limits[0], limits[1])
     return {
         "name": name,
         "image": IMAGE.reference,  # the catalogue rewrites it to the site mirror

@@ -32,7 +32,7 @@ from components.catalogue.model import AddOn, ClusterContext, Manifest, Manifest
 from components.catalogue.network import ClusterDns, NetworkNeeds, OwnPods, Path
 from components.core import vocabulary as vocab
 from components.core.kube import CHART_DEPENDS_ON, REPLACE_UNREADY, WAIT_FOR, chart_object_ref, restricted_security
-from components.core.sizing import resources
+from components.core.sizing import tool_resources
 
 NAME = "gatekeeper-webhook-probe"
 # the chart's fixed names (charts/gatekeeper/templates at 3.22.0), not derived from the release name
@@ -89,9 +89,7 @@ def _script_digest() -> str:
 
 def probe_job(ctx: ClusterContext, namespace: str, version: str) -> Manifest:
     pod_security, container_security = restricted_security(UID)
-    sized = resources("10m", "16Mi", "100m", "32Mi")
-    sized["requests"]["ephemeral-storage"] = "8Mi"
-    sized["limits"]["ephemeral-storage"] = "32Mi"
+    sized = tool_resources("10m", "16Mi", "100m", "32Mi")
     labels = vocab.standard_labels(ctx.factory.factory.name, component=vocab.SECURITY_COMPONENT)
     return {
         "apiVersion": "batch/v1",
