@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from components.backup import velero
-from components.catalogue.model import AddOn, ClusterContext
+from components.catalogue.mirror import image_reference
+from components.catalogue.model import AddOn, Chart, ClusterContext
 from components.catalogue.release import resolve
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
@@ -52,6 +53,20 @@ def platform_images(config: FactoryConfig, cluster: ClusterConfig) -> dict[str, 
         if addon.enabled(ctx):
             found.setdefault(addon.namespace, set()).update(resolve(addon, ctx).images())
     return {namespace: tuple(sorted(images)) for namespace, images in sorted(found.items())}
+
+
+def line_images(config: FactoryConfig, cluster: ClusterConfig) -> tuple[str, ...]:
+    """The images the catalogue's add-ons put into line pods on one cluster (`AddOn.line_image`), exactly as they
+    install them (mirrored and pinned): Gatekeeper admits each, by its full reference, in every line namespace."""
+    ctx = ClusterContext(config, cluster, platform_namespaces())
+    found = []
+    for addon in CATALOGUE.values():
+        if addon.line_image is None or not addon.enabled(ctx) or not isinstance(addon.source, Chart):
+            continue
+        release = resolve(addon, ctx)
+        [slot] = [slot for slot in addon.source.images if slot.repository_key == addon.line_image]
+        found.append(image_reference(release.values, slot))
+    return tuple(sorted(found))
 
 
 def pack_settings(config: FactoryConfig) -> dict[str, Any]:

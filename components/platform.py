@@ -21,7 +21,7 @@ from components.config.stack_inputs import StackInputs
 from components.core.component import TOKEN_PREFIX, ComponentArgs, FactoryComponent, Protection, moved_children
 from components.core.contracts import LINE_WORKLOAD_SERVICE_ACCOUNT, cluster_identifier
 from components.identity.component import cloud_provider
-from components.inventory import platform_images, platform_namespaces
+from components.inventory import line_images, platform_images, platform_namespaces
 from components.lines.component import ProductionLine
 from components.lines.manifests import LineArgs, line_args
 from components.security.admission import AdmissionArgs, AdmissionControl
@@ -90,7 +90,11 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
             "admission",
             AdmissionControl(
                 admission,
-                AdmissionArgs(**on_cluster, platform_images=platform_images(args.config, cluster)),
+                AdmissionArgs(
+                    **on_cluster,
+                    platform_images=platform_images(args.config, cluster),
+                    line_images=line_images(args.config, cluster),
+                ),
                 pulumi.ResourceOptions.merge(
                     self.child_opts(providers=providers), moved_children(was_baseline, baseline, admission)
                 ),
@@ -124,7 +128,7 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
             ),
         )
         self.recovery = None
-        recovery = RecoveryArgs(**after_gate, locations=args.locations)
+        recovery = RecoveryArgs(**after_gate, locations=args.locations, secrets=self.security.secret_delivery)
         # only where Velero has a store to write to: no empty component on the others
         if velero.clouds(recovery.context):
             self.recovery = self.own(

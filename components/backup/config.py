@@ -20,7 +20,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from components.config.problems import Problems, did_you_mean, field, present
 from components.config.types import CloudRegion, Criticality, Name, StrictModel, Uuid, pattern
-from components.identity.config import AwsAccount
+from components.identity.config import AwsAccount, WorkloadIdentityConfig
 
 Cloud = Literal["aws", "gcp", "azure"]
 CLOUDS: tuple[Cloud, ...] = ("aws", "gcp", "azure")
@@ -181,6 +181,16 @@ class AzureStoreConfig(StoreConfig):
         ),
     )
 
+    writers: dict[Name, Uuid] = Field(
+        default_factory=dict,
+        description=(
+            "Per cluster without an Azure identity that should write here: the object id of its own Entra ID "
+            "service principal (create it with `az ad sp create-for-rbac --skip-assignment`; the program grants it "
+            "its container and nothing else). Its credential goes to Vault, never to the program "
+            "(docs/disaster-recovery.md). Needs `security.vault`."
+        ),
+    )
+
     @model_validator(mode="after")
     def _paired_when_geo_redundant(self) -> AzureStoreConfig:
         if self.geo_redundant:
@@ -241,6 +251,31 @@ class BackupConfig(StrictModel):
         """The line's objectives: the stack's for its criticality, else the default."""
         chosen = {**DEFAULT_OBJECTIVES, **self.objectives}
         return chosen[criticality]  # type: ignore[index]  # a line's criticality is one of the three
+
+
+def native_store(backup: BackupConfig, identity: WorkloadIdentityConfig | None) -> Cloud | None:
+    """The store a cluster with this workload identity reaches as itself: the one on its identity's cloud — for
+    AWS only in the identity's own account (a role's policy cannot open another account's bucket and key)."""
+    stores = backup.stores()
+    if identity is None or identity.cloud not in stores:
+        return None
+    if identity.aws is not None and backup.aws is not None and identity.aws.account_id != backup.aws.account_id:
+        return None
+    return identity.cloud
+
+
+def reachable_stores(
+    backup: BackupConfig, cluster: str, identity: WorkloadIdentityConfig | None, vault: bool
+) -> list[Cloud]:
+    """Every store a cluster's Velero writes to: the native one, and with Vault every other (Azure only for a
+    cluster `backup.azure.writers` names), in CLOUDS order."""
+    native = native_store(backup, identity)
+    return [
+        cloud
+        for cloud in backup.stores()
+        if cloud == native
+        or (vault and (cloud != "azure" or (backup.azure is not None and cluster in backup.azure.writers)))
+    ]
 
 
 def longest_gap(schedule: str, timezone: str) -> timedelta:
@@ -328,9 +363,7 @@ def _check_policies(
     for i, policy in enumerate(backup.policies):
         for j, name in enumerate(policy.lines):
             if name not in known:
-                problems.add(
-                    ("backup", "policies", i, "lines", j), f"unknown line '{name}'{did_you_mean(name, list(known))}"
-                )
+                problems.add(("backup", "policies", i, "lines", j), _unknown("line", name, list(known)))
         selected = [name for name, crit in known.items() if name in policy.lines or crit in policy.criticality]
         covered.update(selected)
         if policy.ttl_hours > shortest_retention * 24:
@@ -359,3 +392,48 @@ def _check_rpo(
                 f"'{policy.schedule}' leaves up to {gap.total_seconds() / 3600:g} h between backups, more than "
                 f"the {rpo:g} h RPO of line '{name}' ({criticality})",
             )
+
+
+def check_writers(
+    backup: BackupConfig | None,
+    vault: bool,
+    clusters: Sequence[object | None],
+    lines: Sequence[object | None],
+    problems: Problems,
+) -> None:
+    """Every cluster whose lines a policy backs up reaches a store, and `backup.azure.writers` names clusters that
+    need it: a backup that cannot be written is a config error, not a Velero log line after the loss."""
+    if backup is None or not backup.enabled:
+        return
+    names = [field(cluster, "name") for _, cluster in present(clusters)]
+    azure = backup.azure
+    for name in azure.writers if azure is not None else ():
+        path = ("backup", "azure", "writers", name)
+        if name not in names:
+            problems.add(path, _unknown("cluster", name, names))
+        elif not vault:
+            problems.add(path, "needs security.vault: the service principal's credential comes from Vault only")
+    covered = _covered_clusters(backup, lines)
+    for i, cluster in present(clusters):
+        name, identity = field(cluster, "name"), field(cluster, "workload_identity")
+        if name in covered and not reachable_stores(backup, name, identity, vault):
+            problems.add(
+                ("clusters", i),
+                f"backup policies cover its lines ({', '.join(sorted(covered[name]))}) but it reaches no backup "
+                f"store: give it a workload identity on the cloud of a store (of {', '.join(backup.stores())}), or "
+                "set security.vault so Velero writes with a credential from Vault",
+            )
+
+
+def _covered_clusters(backup: BackupConfig, lines: Sequence[object | None]) -> dict[str, set[str]]:
+    covered: dict[str, set[str]] = {}
+    for _, line in present(lines):
+        name, criticality = field(line, "name"), field(line, "criticality")
+        if any(name in policy.lines or criticality in policy.criticality for policy in backup.policies):
+            covered.setdefault(field(line, "cluster"), set()).add(name)
+    return covered
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    hint = did_you_mean(name, known).strip()
+    return f"unknown {kind} '{name}'" + (f" ({hint})" if hint else "")

@@ -3,6 +3,7 @@ BackupStorageLocation per store it writes to, one Schedule per backup policy and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -15,9 +16,11 @@ from components.backup.stores import azure as azure_store
 from components.backup.stores import gcp as gcp_store
 from components.backup.stores.location import StoreLocation
 from components.backup.velero_plugins import PLUGINS
+from components.backup.writers import Writer, credential_writer
 from components.catalogue.capability import ClusterCapabilityArgs
 from components.catalogue.install import install, install_namespaces
 from components.catalogue.release import resolve
+from components.catalogue.secrets import AddonSecret, SecretDelivery, install_secrets
 from components.core import vocabulary as vocab
 from components.core.component import FactoryComponent
 from components.core.kube import Manifest, kube_resource
@@ -30,6 +33,7 @@ VELERO_API = "velero.io/v1"
 @dataclass(frozen=True, kw_only=True)
 class RecoveryArgs(ClusterCapabilityArgs):
     locations: Mapping[Cloud, StoreLocation]  # the factory's stores (BackupStores.locations)
+    secrets: SecretDelivery | None = None  # the cluster's Vault delivery (SecurityBaseline), for store credentials
 
 
 def schedule_manifest(
@@ -58,44 +62,129 @@ def schedule_manifest(
     }
 
 
+RESTORE_HELPER_CONFIG = "fs-restore-action-config"
+# what a restored line pod's `restore-wait` init container runs as (Velero 1.18.1 pod_volume_restore_action.go: the
+# ConfigMap's `secCtx` is parsed into the container's securityContext; its default user is 1000): Pod Security
+# restricted in the line's namespace, and no writable root file system
+RESTORE_HELPER_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 1000,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def restore_helper_config(factory: str) -> Manifest:
+    """The plugin config Velero reads when it adds its `restore-wait` init container to a restored pod with file-
+    system backups (labels: common.GetPluginConfig): sized and restricted explicitly rather than copied from the
+    pod's first container. The image stays the server's (mirrored, pinned), which admission admits in lines."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": RESTORE_HELPER_CONFIG,
+            "namespace": velero.NAMESPACE,
+            "labels": {
+                **vocab.standard_labels(factory, component=COMPONENT),
+                "velero.io/plugin-config": "",
+                "velero.io/pod-volume-restore": "RestoreItemAction",
+            },
+        },
+        "data": {
+            "cpuRequest": "50m",
+            "memRequest": "64Mi",
+            "cpuLimit": "200m",
+            "memLimit": "128Mi",
+            "secCtx": json.dumps(RESTORE_HELPER_SECURITY, sort_keys=True),
+        },
+    }
+
+
 class DisasterRecovery(FactoryComponent[RecoveryArgs]):
-    """Creates on one cluster, after its admission gate, when the cluster can write to a backup store with its own
-    cloud identity (velero.clouds): the `velero` namespace (privileged for the node agents, with the reason) and
-    Velero's chart with the server account's workload identity; that identity's writer grant on the store (its
-    own prefix `velero/<cluster>` or container, never a way to delete a locked copy); one BackupStorageLocation per
-    such store (no credential: the ambient identity); and per backup policy that selects a line on this cluster,
-    one Schedule per location in the plant's time zone with the policy's TTL. Nothing otherwise."""
+    """Creates on one cluster, after its admission gate, when the cluster can write to a backup store
+    (velero.clouds): the `velero` namespace (privileged for the node agents, with the reason) and Velero's chart;
+    per store, a writer with its own prefix `velero/<cluster>` (or container) of that store only and no way to delete
+    a locked copy — the server account's workload identity on the cluster's own cloud, elsewhere a writer principal
+    whose credential External Secrets copies from Velero's Vault folder (components/backup/writers.py) — and one
+    BackupStorageLocation; per backup policy that selects a line on this cluster, one Schedule per location in the
+    plant's time zone with the policy's TTL; the restore helper's config. Nothing otherwise."""
 
     def __init__(self, name: str, args: RecoveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
         ctx, factory, cluster = args.context, args.config.factory.name, args.cluster
         clouds = velero.clouds(ctx)
         if not clouds:
-            self.finish({"locations": []})
+            self.finish({"locations": [], "writers": {}})
             return
         release = resolve(velero.ADDON, ctx)
         namespaces = install_namespaces(self, [release], factory, cluster, COMPONENT)
         binding = addon_binding(self, release, factory, cluster)
         installed = install(self, release, namespaces[velero.NAMESPACE], binding)
-        identity = self.resources[f"{velero.NAME}-identity"]
-        assert isinstance(identity, WorkloadIdentity)  # addon_binding made it: the cluster federates
+        # Velero re-validates a location every minute (Unavailable until its credential Secret exists and its grant
+        # holds), so a location waits for neither: the cluster's deepest chain stays gate -> namespace -> Role ->
+        # binding, and the whole update no deeper than the stores' own chains
+        self._credentials(release.secrets, namespaces)
+        self._object("restore-helper-config", restore_helper_config(factory), [namespaces[velero.NAMESPACE]])
+        writers: dict[str, pulumi.Input[str]] = {}
         for cloud in clouds:
             location = args.locations[cloud]
-            grants = self._grant(cloud, location, identity)
-            bsl = self._object(f"location-{cloud}", self._location(cloud, location), [*installed.objects, *grants])
-            for policy in args.config.backup.policies:
-                lines = [
-                    vocab.LINE_NAMESPACE_PREFIX + line.name
-                    for line in args.config.lines_on(cluster.name)
-                    if line.name in policy.lines or line.criticality in policy.criticality
-                ]
-                if lines:
-                    manifest = schedule_manifest(policy, cloud, lines, args.config.factory.timezone, factory)
-                    self._object(f"schedule-{policy.name}-{cloud}", manifest, [bsl])
-        self.finish({"locations": list(clouds)})
+            secret = None
+            if cloud == velero.native_cloud(ctx):
+                self._grant(cloud, location)
+            else:
+                writers[cloud], secret = self._writer(location).principal, velero.credential_secret(cloud)
+            bsl = self._object(f"location-{cloud}", self._location(cloud, location, secret), installed.objects)
+            self._schedules(cloud, bsl)
+        self.finish({"locations": list(clouds), "writers": writers})
 
-    def _location(self, cloud: Cloud, location: StoreLocation) -> Manifest:
-        return {
+    def _schedules(self, cloud: Cloud, bsl: pulumi.Resource) -> None:
+        """Per policy that selects a line on this cluster: its Schedule into this location."""
+        config = self.args.config
+        for policy in config.backup.policies:
+            lines = [
+                vocab.LINE_NAMESPACE_PREFIX + line.name
+                for line in config.lines_on(self.args.cluster.name)
+                if line.name in policy.lines or line.criticality in policy.criticality
+            ]
+            if lines:
+                manifest = schedule_manifest(policy, cloud, lines, config.factory.timezone, config.factory.name)
+                self._object(f"schedule-{policy.name}-{cloud}", manifest, [bsl])
+
+    def _credentials(self, secrets: Sequence[AddonSecret], namespaces: dict[str, pulumi.Resource]) -> None:
+        """Velero's credential Secrets, each from its Vault folder."""
+        if not secrets:
+            return
+        delivery = self.args.secrets
+        assert delivery is not None  # velero.clouds offers credential stores only with Vault, which brings ESO
+        cluster = self.args.cluster
+        install_secrets(
+            self,
+            secrets,
+            delivery,
+            factory=self.args.config.factory.name,
+            cluster=cluster,
+            namespaces=namespaces,
+            component=COMPONENT,
+        )
+
+    def _writer(self, location: StoreLocation) -> Writer:
+        azure = self.args.config.backup.azure
+        cluster = self.args.cluster.name
+        return credential_writer(
+            self,
+            location,
+            factory=self.args.config.factory.name,
+            cluster=cluster,
+            purpose=velero.NAME,
+            prefix=names.location_prefix(cluster),
+            azure_principal=azure.writers.get(cluster) if azure is not None else None,
+        )
+
+    def _location(self, cloud: Cloud, location: StoreLocation, credential: str | None) -> Manifest:
+        """The store as Velero addresses it; with a credential Secret for a store its own identity cannot reach."""
+        manifest: Manifest = {
             "apiVersion": VELERO_API,
             "kind": "BackupStorageLocation",
             "metadata": {
@@ -110,9 +199,14 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
                 "accessMode": "ReadWrite",
             },
         }
+        if credential is not None:
+            manifest["spec"]["credential"] = {"name": credential, "key": velero.CREDENTIAL_KEY}
+        return manifest
 
-    def _grant(self, cloud: Cloud, location: StoreLocation, identity: WorkloadIdentity) -> list[pulumi.Resource]:
+    def _grant(self, cloud: Cloud, location: StoreLocation) -> list[pulumi.Resource]:
         """The server account's identity may write its own part of the store, and nothing more."""
+        identity = self.resources[f"{velero.NAME}-identity"]
+        assert isinstance(identity, WorkloadIdentity)  # addon_binding made it: the cluster federates
         prefix, key = names.location_prefix(self.args.cluster.name), f"velero-writer-{cloud}"
         if cloud == "aws":
             role = identity.resources["role"]

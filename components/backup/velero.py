@@ -16,7 +16,7 @@ Read at vmware-tanzu/helm-charts tag velero-12.1.0 (chart 12.1.0 = Velero 1.18.1
 
 from __future__ import annotations
 
-from components.backup.config import Cloud
+from components.backup.config import Cloud, native_store, reachable_stores
 from components.backup.velero_plugins import PLUGIN_IMAGES, PLUGINS, init_containers_template, plugin_images
 from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import (
@@ -31,6 +31,7 @@ from components.catalogue.model import (
 )
 from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
 from components.catalogue.rbac import ClusterRoleGrant, RbacReview
+from components.catalogue.secrets import AddonSecret
 from components.core.sizing import resources
 from components.identity.egress import HTTPS, identity_endpoints
 from components.identity.trust import AZURE_USE_LABEL
@@ -44,6 +45,7 @@ SERVICE_ACCOUNT = "velero-server"  # server, node agents and repository-maintena
 CLUSTER_ADMIN = "cluster-admin"
 # the account as the pack's `clusterAdminSubjects` names it
 CLUSTER_ADMIN_SUBJECT = f"ServiceAccount:{NAMESPACE}/{SERVICE_ACCOUNT}"
+CREDENTIAL_KEY = "cloud"  # the key of a credential Secret, as Velero's own install names it
 METRICS_PORT = 8085  # server and node agents, port `http-monitoring` (templates/deployment.yaml, node-agent-daemonset)
 # the CRDs a brought BackupStorageLocation or Schedule waits for (the chart's crds/)
 BACKUP_STORAGE_LOCATION_CRD = "backupstoragelocations.velero.io"
@@ -64,19 +66,46 @@ VELERO_IMAGE = Image(
 )
 
 
+def native_cloud(ctx: ClusterContext) -> Cloud | None:
+    """The store this cluster reaches with its own cloud identity (backup.config.native_store)."""
+    return native_store(ctx.factory.backup, ctx.cluster.workload_identity)
+
+
 def clouds(ctx: ClusterContext) -> tuple[Cloud, ...]:
-    """The stores this cluster's Velero writes to, in CLOUDS order: today the one it reaches with its own cloud
-    identity — the store on the cloud it federates with (for AWS, in the identity's own account: a role's policy
-    cannot open another account's bucket and key). A store it would need a credential for waits for credentials
-    delivered from Vault (docs/disaster-recovery.md, "Not yet built"); a cluster without one gets no Velero."""
-    stores = ctx.factory.backup.stores()
-    identity = ctx.cluster.workload_identity
-    if identity is None or identity.cloud not in stores:
-        return ()
-    store = ctx.factory.backup.aws
-    if identity.aws is not None and store is not None and identity.aws.account_id != store.account_id:
-        return ()
-    return (identity.cloud,)
+    """Every store this cluster's Velero writes to, one BackupStorageLocation each, in CLOUDS order: the native one,
+    and with Vault every other (Azure only where `backup.azure.writers` names the cluster's service principal: the
+    program cannot create one) with a credential of its own writer principal (components/backup/writers.py)."""
+    vault = ctx.factory.security.vault is not None
+    return tuple(reachable_stores(ctx.factory.backup, ctx.cluster.name, ctx.cluster.workload_identity, vault))
+
+
+def credential_clouds(ctx: ClusterContext) -> tuple[Cloud, ...]:
+    """The stores of `clouds` this cluster writes to with a credential delivered from Vault (Velero's folder
+    `<cluster>/addon.velero/<cloud>`)."""
+    native = native_cloud(ctx)
+    return tuple(cloud for cloud in clouds(ctx) if cloud != native)
+
+
+def credential_secret(cloud: Cloud) -> str:
+    """The Secret holding Velero's credential file for the store on `cloud` (its BSL's `spec.credential`)."""
+    return f"velero-{cloud}"
+
+
+def secrets(ctx: ClusterContext) -> tuple[AddonSecret, ...]:
+    """One credential file per store reached with a credential, copied from field `cloud` of `<cloud>` in Velero's
+    Vault folder. The file is what each plugin reads: an AWS shared-credentials file, a GCP service-account key
+    (JSON), an Azure AZURE_* env file (REFERENCE-2 §1; docs/disaster-recovery.md has the commands)."""
+    return tuple(
+        AddonSecret(
+            addon=NAME,
+            namespace=NAMESPACE,
+            name=credential_secret(cloud),
+            key=CREDENTIAL_KEY,
+            remote_key=cloud,
+            remote_property=CREDENTIAL_KEY,
+        )
+        for cloud in credential_clouds(ctx)
+    )
 
 
 def _server(ctx: ClusterContext) -> Values:
@@ -243,5 +272,9 @@ ADDON = AddOn(
         "on its node (file-system backup); hostPath volumes are beyond baseline. It is not a privileged container "
         "and adds no capabilities; Velero's own installer labels its namespace privileged for the same reason.",
     ),
+    secrets=secrets,
+    # a restored pod with file-system backups gets a `restore-wait` init container running the server's image
+    # (Velero 1.18.1 pod_volume_restore_action.go: GetVeleroServerImage of the velero Deployment)
+    line_image="image.repository",
     enabled=lambda ctx: bool(clouds(ctx)),
 )

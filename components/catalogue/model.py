@@ -16,6 +16,7 @@ from typing import Any, Literal
 from components.catalogue.images import Image
 from components.catalogue.network import NetworkNeeds
 from components.catalogue.rbac import RbacReview
+from components.catalogue.secrets import AddonSecret
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 
@@ -41,6 +42,9 @@ class ClusterContext:
     cluster: ClusterConfig
     # Kubernetes' and the platform's own namespaces: never judged or scanned as a production line
     platform_namespaces: tuple[str, ...] = ()
+    # images the platform's own add-ons put into line pods (Velero's restore helper, `AddOn.line_image`), as
+    # installed: admission admits them in every line namespace of the cluster
+    line_images: tuple[str, ...] = ()
 
     @property
     def single_node(self) -> bool:
@@ -132,6 +136,10 @@ def _nothing(_ctx: ClusterContext) -> list[BroughtResource]:
     return []
 
 
+def _no_secrets(_ctx: ClusterContext) -> tuple[AddonSecret, ...]:
+    return ()
+
+
 @dataclass(frozen=True)
 class AddOn:
     name: str  # also the Helm release name, so object names do not depend on our resource names
@@ -143,6 +151,12 @@ class AddOn:
     namespace_labels: Mapping[str, str] = field(default_factory=dict)
     identity: ServiceAccountIdentity | None = None
     brings: Callable[[ClusterContext], list[BroughtResource]] = _nothing
+    # Kubernetes Secrets it reads (a credential its chart takes from an existing Secret), each copied by External
+    # Secrets from the add-on's own Vault folder: the capability installing it delivers them (catalogue/secrets.py)
+    secrets: Callable[[ClusterContext], tuple[AddonSecret, ...]] = _no_secrets
+    # the repository key of the image slot whose image the add-on itself adds to pods in line namespaces (Velero's
+    # restore helper init container on a restored pod): admission must admit that image in lines
+    line_image: str | None = None
     enabled: Callable[[ClusterContext], bool] = _always
     # what its pods may reach and be reached by; its namespace denies everything else (catalogue/network.py).
     # None only for an add-on that renders its own NetworkPolicies, default deny included (the pack's

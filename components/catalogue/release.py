@@ -18,6 +18,7 @@ from components.catalogue.model import (
     WorkloadSlot,
 )
 from components.catalogue.network import NetworkNeeds
+from components.catalogue.secrets import AddonSecret
 from components.catalogue.values import get_path
 from components.core import vocabulary as vocab
 from components.core.kube import containers, pod_spec
@@ -34,6 +35,7 @@ class Release:
     manifests: tuple[Manifest, ...] = ()
     brought: tuple[BroughtResource, ...] = ()
     network: NetworkNeeds | None = None  # None: the add-on renders its own NetworkPolicies
+    secrets: tuple[AddonSecret, ...] = ()  # Secrets it reads, delivered from its Vault folder (catalogue/secrets.py)
 
     def images(self) -> list[str]:
         if isinstance(self.addon.source, Chart):
@@ -85,9 +87,10 @@ def resolve(addon: AddOn, ctx: ClusterContext) -> Release:
     site = ctx.factory.site
     brought = tuple(addon.brings(ctx))
     network = addon.network(ctx) if addon.network else None
+    secrets = tuple(addon.secrets(ctx))
     if isinstance(addon.source, Chart):
         chart, repository = chart_source(addon.source, site.chart_mirror)
         values = mirrored(addon.source.values(ctx), addon.source.images, site.registry_mirror)
-        return Release(addon, chart, repository, values, brought=brought, network=network)
+        return Release(addon, chart, repository, values, brought=brought, network=network, secrets=secrets)
     manifests = tuple(_labelled(addon, m, site.registry_mirror) for m in addon.source.render(ctx))
-    return Release(addon, manifests=manifests, brought=brought, network=network)
+    return Release(addon, manifests=manifests, brought=brought, network=network, secrets=secrets)

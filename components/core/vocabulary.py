@@ -32,6 +32,9 @@ SECURITY_COMPONENT = "security-baseline"
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
 POD_SECURITY = "pod-security.kubernetes.io"  # prefix of the Pod Security Admission labels
 # Gatekeeper's own opt-out label, which its post-install hook would set on its namespace
+# Velero's own label: an object carrying it is left out of every backup (a Secret External Secrets manages comes
+# back from Vault after a restore, and needs no copy in a backup store)
+EXCLUDE_FROM_BACKUP = "velero.io/exclude-from-backup"
 GATEKEEPER_IGNORE = "admission.gatekeeper.sh/ignore"
 GATEKEEPER_IGNORE_VALUE = "no-self-managing"
 # the taints Kubernetes puts on control-plane nodes (the second is its name before 1.24, still set by some

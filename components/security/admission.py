@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pulumi
 
 from components.catalogue.capability import ClusterCapabilityArgs
 from components.catalogue.install import Installed, bring_resources, install, install_namespaces
+from components.catalogue.model import ClusterContext
 from components.core import vocabulary as vocab
 from components.core.component import FactoryComponent
 from components.core.kube import Manifest, kube_resource
@@ -22,6 +23,12 @@ from components.security.gatekeeper import constraints, templates
 class AdmissionArgs(ClusterCapabilityArgs):
     # namespace -> the images the whole catalogue (every capability's add-ons) installs there on this cluster
     platform_images: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # the images the platform adds to line pods on this cluster (inventory.line_images)
+    line_images: tuple[str, ...] = ()
+
+    @property
+    def context(self) -> ClusterContext:
+        return replace(super().context, line_images=self.line_images)
 
 
 class AdmissionControl(FactoryComponent[AdmissionArgs]):

@@ -9,15 +9,14 @@ import pulumi
 
 from components.catalogue.capability import ClusterCapabilityArgs
 from components.catalogue.install import Installed, install, install_namespaces
+from components.catalogue.secrets import SecretDelivery, install_secrets
 from components.core import vocabulary as vocab
 from components.core.component import FactoryComponent
 from components.core.contracts import LineHandle
 from components.core.kube import Manifest, kube_resource
 from components.identity.component import addon_binding
-from components.security import falco
 from components.security.addons import BASELINE_ADDONS
 from components.security.secrets import addon as external_secrets
-from components.security.secrets.addon_scope import addon_external_secret, addon_secret_store, addon_secrets_account
 from components.security.secrets.manifests import external_secret, line_secret_store, line_secrets_account
 
 
@@ -72,28 +71,28 @@ class SecurityBaseline(FactoryComponent[SecurityArgs]):
                 manifest = external_secret(secret, line, cluster.name, handle.team, factory)
                 self._object(f"{line.name}-secret-{secret.name}", manifest, [namespace, store])
 
-    def _addon_secrets(self, factory: str, namespaces: dict[str, pulumi.Resource]) -> None:
-        """Credentials add-ons read from an existing Secret (Falcosidekick's webhook URL), each from the add-on's
-        own Vault folder through a store only its namespace may use; never a chart value."""
+    @property
+    def secret_delivery(self) -> SecretDelivery | None:
+        """What the cluster's other capabilities' add-ons get their Vault secrets through (None without Vault)."""
         eso, vault = self.addons.get(external_secrets.ADDON.name), self.args.config.security.vault
-        wanted = [falco.alert_webhook(self.args.context)] if falco.ADDON.name in self.addons else []
-        secrets = [secret for secret in wanted if secret is not None]
-        if eso is None or vault is None or not secrets:
+        return SecretDelivery(vault, tuple(eso.objects)) if eso is not None and vault is not None else None
+
+    def _addon_secrets(self, factory: str, namespaces: dict[str, pulumi.Resource]) -> None:
+        """Credentials the baseline's add-ons read from an existing Secret (Falcosidekick's webhook URL), each from
+        the add-on's own Vault folder through a store only its namespace may use; never a chart value."""
+        secrets = [secret for installed in self.addons.values() for secret in installed.release.secrets]
+        delivery = self.secret_delivery
+        if delivery is None or not secrets:
             return  # the config check refuses an alert webhook without Vault
-        cluster = self.args.cluster
-        for addon in sorted({secret.addon for secret in secrets}):
-            namespace = next(s.namespace for s in secrets if s.addon == addon)
-            self._object(
-                f"{addon}-secrets-account", addon_secrets_account(addon, namespace, factory), [namespaces[namespace]]
-            )
-            self._object(
-                f"{addon}-secret-store", addon_secret_store(vault, cluster, addon, namespace, factory), eso.objects
-            )
-        for secret in secrets:
-            after = [namespaces[secret.namespace], self.resources[f"{secret.addon}-secret-store"]]
-            self._object(
-                f"{secret.addon}-secret-{secret.name}", addon_external_secret(secret, cluster.name, factory), after
-            )
+        install_secrets(
+            self,
+            secrets,
+            delivery,
+            factory=factory,
+            cluster=self.args.cluster,
+            namespaces=namespaces,
+            component=vocab.SECURITY_COMPONENT,
+        )
 
     def _object(self, key: str, manifest: Manifest, after: Sequence[pulumi.Resource]) -> pulumi.Resource:
         return self.own(key, kube_resource(self.child_name(key), manifest, self.child_opts(depends_on=after)))

@@ -8,9 +8,9 @@ from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, PodSecurity, Values, WorkloadSlot
 from components.catalogue.network import ClusterDns, External, NetworkNeeds, OwnPods, Path
 from components.catalogue.rbac import RbacReview
+from components.catalogue.secrets import AddonSecret
 from components.core import vocabulary as vocab
 from components.core.sizing import resources
-from components.security.secrets.addon_scope import AddonSecret
 
 VERSION = "9.1.0"
 APP_VERSION = "0.44.1"
@@ -175,6 +175,7 @@ ADDON = AddOn(
         ),
     ),
     network=network,
+    secrets=lambda ctx: tuple(secret for secret in [alert_webhook(ctx)] if secret is not None),
     rbac=RbacReview(
         VERSION,
         (),

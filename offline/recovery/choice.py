@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from components.backup.config import CLOUDS, BackupConfig, BackupPolicy, Cloud, StoreConfig, longest_gap
+from components.backup.config import CLOUDS, BackupPolicy, Cloud, StoreConfig, longest_gap, reachable_stores
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.config.lines import LineConfig
@@ -88,9 +88,18 @@ def _safest_reason(cloud: Cloud, candidates: dict[Cloud, StoreConfig], environme
     )
 
 
-def nearest(cluster: ClusterConfig, backup: BackupConfig, environment: str, excluded: frozenset[Cloud]) -> Choice:
-    """The store a restore reaches most directly: the cluster's own cloud, else the safest of the others."""
-    candidates = {c: s for c, s in backup.stores().items() if c not in excluded}
+def written_stores(config: FactoryConfig, cluster: ClusterConfig) -> dict[Cloud, StoreConfig]:
+    """The stores the cluster's Velero writes to (a location each): only those hold its backups."""
+    stores, vault = config.backup.stores(), config.security.vault is not None
+    return {c: stores[c] for c in reachable_stores(config.backup, cluster.name, cluster.workload_identity, vault)}
+
+
+def nearest(
+    cluster: ClusterConfig, stores: dict[Cloud, StoreConfig], environment: str, excluded: frozenset[Cloud]
+) -> Choice:
+    """The store a restore reaches most directly, of those the cluster writes to (`stores`): the cluster's own
+    cloud, else the safest of the others."""
+    candidates = {c: s for c, s in stores.items() if c not in excluded}
     if not candidates:
         raise ValueError("no store left")  # the caller refuses this input first
     own = own_cloud(cluster)
@@ -103,9 +112,11 @@ def nearest(cluster: ClusterConfig, backup: BackupConfig, environment: str, excl
     return Choice(cloud, tuple(reasons))
 
 
-def untouched(cluster: ClusterConfig, backup: BackupConfig, environment: str, compromised: frozenset[Cloud]) -> Choice:
-    """ransomware: the safest store on a cloud the attacker's foothold does not reach."""
-    stores = backup.stores()
+def untouched(
+    cluster: ClusterConfig, stores: dict[Cloud, StoreConfig], environment: str, compromised: frozenset[Cloud]
+) -> Choice:
+    """ransomware: the safest store, of those the cluster writes to (`stores`), on a cloud the attacker's foothold
+    does not reach."""
     own = own_cloud(cluster)
     avoid = compromised | ({own} if own is not None else set())
     candidates = {c: s for c, s in stores.items() if c not in avoid}

@@ -27,6 +27,7 @@ from components.backup.config import CLOUDS, Cloud
 from components.backup.stores import aws as aws_store
 from components.backup.stores import azure as azure_store
 from components.backup.stores import gcp as gcp_store
+from components.catalogue.secrets import auth_mount, vault_folder
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.config.lines import LineConfig
@@ -35,10 +36,9 @@ from components.core.vocabulary import MANAGED_BY, MANAGER
 from components.identity.config import MANAGED_CLOUD
 from components.security.gatekeeper.addon import NAMESPACE as GATEKEEPER_NAMESPACE
 from components.security.gatekeeper.webhook_probe import NAME as WEBHOOK_PROBE
-from components.security.secrets.manifests import auth_mount, vault_folder
 from components.verification.canary import CANARY, PROBE_NAMESPACE
 from offline.recovery import conventions as names
-from offline.recovery.choice import Choice, LineSource, line_source, nearest, own_cloud, untouched
+from offline.recovery.choice import Choice, LineSource, line_source, nearest, own_cloud, untouched, written_stores
 
 Scenario = Literal["namespace-lost", "cluster-lost", "site-lost", "cloud-account-lost", "ransomware"]
 SCENARIOS: tuple[Scenario, ...] = ("namespace-lost", "cluster-lost", "site-lost", "cloud-account-lost", "ransomware")
@@ -551,6 +551,10 @@ class Context:
     def clouds(self) -> list[Cloud]:
         return list(self.config.backup.stores())
 
+    def written(self, cluster: ClusterConfig) -> list[Cloud]:
+        """The stores the cluster's Velero has a location for."""
+        return list(written_stores(self.config, cluster))
+
 
 def location_text(config: FactoryConfig, recovery: ClusterRecovery) -> list[str]:
     """Which location a cluster restores from, where its copies are, and the rule that chose it."""
@@ -582,18 +586,23 @@ def _finish(
     assert recovery.choice is not None
     recovery.steps.append(checks_step(ctx.stack, recovery.sources))
     recovery.steps.append(
-        return_step(writable if writable is not None else ctx.clouds, recovery.sources, recovery.choice.cloud, extra)
+        return_step(
+            writable if writable is not None else ctx.written(recovery.cluster),
+            recovery.sources,
+            recovery.choice.cloud,
+            extra,
+        )
     )
 
 
 def namespace_lost(ctx: Context) -> list[ClusterRecovery]:
     line = _line_for_namespace(ctx.config, ctx.request)
     cluster = ctx.config.cluster(line.cluster)
-    choice = nearest(cluster, ctx.config.backup, ctx.config.environment, frozenset())
+    choice = nearest(cluster, written_stores(ctx.config, cluster), ctx.config.environment, frozenset())
     recovery = ClusterRecovery(cluster, choice, sources=_ordered_lines(ctx.config, [line]))
     recovery.steps += [
         connect_step(ctx.stack, cluster),
-        read_only_step(ctx.clouds, "First, while the cluster still runs its Schedules"),
+        read_only_step(ctx.written(cluster), "First, while the cluster still runs its Schedules"),
         backups_step(recovery.sources, choice.cloud),
         Step(
             "platform",
@@ -617,10 +626,10 @@ def namespace_lost(ctx: Context) -> list[ClusterRecovery]:
 def _lost_cluster(
     ctx: Context, cluster: ClusterConfig, *, site: bool, excluded: frozenset[Cloud] = frozenset()
 ) -> ClusterRecovery:
-    choice = nearest(cluster, ctx.config.backup, ctx.config.environment, excluded)
+    choice = nearest(cluster, written_stores(ctx.config, cluster), ctx.config.environment, excluded)
     sources = _ordered_lines(ctx.config, ctx.config.lines_on(cluster.name))
     recovery = ClusterRecovery(cluster, choice, sources=sources)
-    clouds = [c for c in ctx.clouds if c not in excluded]
+    clouds = [c for c in ctx.written(cluster) if c not in excluded]
     recovery.steps.append(connect_step(ctx.stack, cluster))
     if cluster.distribution in SELF_MANAGED and not excluded:
         recovery.steps += [
@@ -709,7 +718,7 @@ def cloud_account_lost(ctx: Context) -> list[ClusterRecovery]:
     for cluster in ctx.config.clusters:
         if cluster in affected:
             recoveries.append(_lost_cluster(ctx, cluster, site=False, excluded=excluded))
-        elif lost in ctx.clouds:
+        elif lost in ctx.written(cluster):
             recoveries.append(_keep_running(ctx, cluster, lost))
     return recoveries
 
@@ -719,7 +728,7 @@ def _keep_running(ctx: Context, cluster: ClusterConfig, lost: Cloud) -> ClusterR
     sources = _ordered_lines(ctx.config, ctx.config.lines_on(cluster.name))
     location = names.location_name(lost)
     pause = [f"velero schedule pause {s}" for s in _schedules(sources, lost)]
-    others = [c for c in ctx.clouds if c != lost]
+    others = [c for c in ctx.written(cluster) if c != lost]
     listing = [
         f"velero backup get --selector {names.SCHEDULE_LABEL}={s}" for c in others for s in _schedules(sources, c)
     ]
@@ -745,7 +754,7 @@ def _keep_running(ctx: Context, cluster: ClusterConfig, lost: Cloud) -> ClusterR
 def ransomware(ctx: Context) -> list[ClusterRecovery]:
     cluster = _require_cluster(ctx.config, ctx.request)
     compromised = frozenset({ctx.request.cloud}) if ctx.request.cloud else frozenset()
-    choice = untouched(cluster, ctx.config.backup, ctx.config.environment, compromised)
+    choice = untouched(cluster, written_stores(ctx.config, cluster), ctx.config.environment, compromised)
     sources = _ordered_lines(ctx.config, ctx.config.lines_on(cluster.name))
     recovery = ClusterRecovery(cluster, choice, sources=sources)
     recovery.steps += [
@@ -762,7 +771,7 @@ def ransomware(ctx: Context) -> list[ClusterRecovery]:
             environments=ctx.environments,
         ),
         platform_step(ctx.config, ctx.stack, cluster, "On the new, empty cluster, from the stack."),
-        read_only_step(ctx.clouds, "At once, now that `pulumi up` has made Velero and its locations"),
+        read_only_step(ctx.written(cluster), "At once, now that `pulumi up` has made Velero and its locations"),
         clean_backups_step(sources, choice.cloud),
         *_restore_lines(ctx, recovery, from_backup=True),
     ]

@@ -107,3 +107,25 @@ def test_a_gcs_location_without_a_known_key_location_names_the_key() -> None:
     raw = mutate(valid_raw(), "backup.gcp", {"project": "testwerk-backup", "location": "EUR5"})
     message = _problems(raw)
     assert "factory-floor:backup.gcp.location" in message and "CMEK key ring must match it" in message, message
+
+
+def test_a_cluster_whose_lines_are_backed_up_must_reach_a_store() -> None:
+    """Without Vault, neither the k3s cluster (no cloud identity) nor the EKS cluster (none declared) could write a
+    backup: refused at each cluster, naming the lines a policy covers and both ways out."""
+    message = _problems(mutate(valid_raw(), "security.vault", DELETE))
+    assert "factory-floor:clusters[0]: backup policies cover its lines (press, weld) but it reaches no" in message
+    assert "factory-floor:clusters[1]: backup policies cover its lines (mes)" in message
+    assert "workload identity on the cloud of a store" in message and "set security.vault" in message
+
+
+def test_azure_writers_name_known_clusters_and_need_vault() -> None:
+    raw = mutate(valid_raw(), "backup.azure.writers", {"egde": "00000000-0000-4000-8000-0000000000e1"})
+    assert "factory-floor:backup.azure.writers.egde: unknown cluster 'egde' (did you mean 'edge'?)" in _problems(raw)
+    raw = mutate(
+        mutate(valid_raw(), "backup.azure.writers", {"edge": "00000000-0000-4000-8000-0000000000e1"}),
+        "security.vault",
+        DELETE,
+    )
+    assert "factory-floor:backup.azure.writers.edge: needs security.vault" in _problems(raw)
+    raw = mutate(valid_raw(), "backup.azure.writers", {"edge": "not-a-uuid"})
+    assert "factory-floor:backup.azure.writers.edge" in _problems(raw)

@@ -21,6 +21,8 @@ from components.backup.velero import (
     SERVICE_ACCOUNT,
     VERSION,
     clouds,
+    credential_clouds,
+    native_cloud,
 )
 from components.backup.velero_plugins import AWS_PLUGIN, PLUGIN_IMAGES, PLUGINS, init_containers
 from components.catalogue.footprint import quantity
@@ -66,12 +68,21 @@ def _cloud(config: FactoryConfig) -> tuple[ClusterContext, Release]:
     return ctx, resolve(ADDON, ctx)
 
 
-def test_velero_runs_where_a_cluster_reaches_a_store_with_its_own_identity_pulled_through_the_mirror() -> None:
+def test_velero_runs_where_a_cluster_reaches_a_store_as_itself_or_with_a_vault_credential() -> None:
     config = _config({"aws": AWS_STORE})
     edge = ClusterContext(config, config.cluster("edge"))
-    assert not ADDON.enabled(edge) and clouds(edge) == (), "no cloud identity: it waits for Vault-delivered credentials"
+    assert ADDON.enabled(edge) and clouds(edge) == ("aws",), "no cloud identity: a credential from Vault"
+    assert credential_clouds(edge) == ("aws",) and native_cloud(edge) is None
+    [secret] = resolve(ADDON, edge).secrets
+    assert (secret.name, secret.key, secret.remote_key, secret.remote_property) == (
+        "velero-aws",
+        "cloud",
+        "aws",
+        "cloud",
+    )
     ctx, release = _cloud(config)
-    assert ADDON.enabled(ctx) and clouds(ctx) == ("aws",)
+    assert ADDON.enabled(ctx) and clouds(ctx) == ("aws",) and native_cloud(ctx) == "aws"
+    assert release.secrets == (), "its own identity: no credential anywhere"
     [plugin] = init_containers(release.values)
     assert plugin["name"] == "velero-plugin-for-aws"
     assert plugin["image"] == f"{MIRROR}/{AWS_PLUGIN.reference}"
@@ -80,17 +91,37 @@ def test_velero_runs_where_a_cluster_reaches_a_store_with_its_own_identity_pulle
 
 
 def test_an_aws_role_never_writes_to_a_store_in_another_account() -> None:
-    ctx, _release = _cloud(_config({"aws": {**AWS_STORE, "accountId": "999988887777"}}))
+    """A role's policy cannot open another account's bucket: that store is reached with a credential instead, and
+    without Vault not at all."""
+    config = _config({"aws": {**AWS_STORE, "accountId": "999988887777"}})
+    ctx, _release = _cloud(config)
+    assert native_cloud(ctx) is None and credential_clouds(ctx) == ("aws",)
+    no_vault = config.model_copy(update={"security": config.security.model_copy(update={"vault": None})})
+    ctx = ClusterContext(no_vault, no_vault.cluster("cloud"))
     assert clouds(ctx) == () and not ADDON.enabled(ctx)
 
 
+def test_azure_is_written_with_a_credential_only_by_a_cluster_its_writers_name() -> None:
+    config = _config(ALL_CLOUDS)
+    edge = ClusterContext(config, config.cluster("edge"))
+    assert clouds(edge) == ("aws", "gcp"), "no service principal for the edge cluster: the program cannot make one"
+    writers = {**AZURE_STORE, "writers": {"edge": "00000000-0000-4000-8000-0000000000e1"}}
+    config = _config({**ALL_CLOUDS, "azure": writers})
+    edge = ClusterContext(config, config.cluster("edge"))
+    assert clouds(edge) == ("aws", "gcp", "azure")
+    assert [s.name for s in resolve(ADDON, edge).secrets] == ["velero-aws", "velero-gcp", "velero-azure"]
+
+
 @pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
-def test_a_cluster_runs_the_plugin_of_its_own_clouds_store_only(cloud: str) -> None:
+def test_a_cluster_runs_the_plugins_of_the_stores_it_writes_to_only(cloud: str) -> None:
     for mirror in (True, False):
-        _ctx, release = _cloud(_config(ALL_CLOUDS, cloud=cloud, mirror=mirror))
+        ctx, release = _cloud(_config(ALL_CLOUDS, cloud=cloud, mirror=mirror))
         found = {c["name"]: c["image"] for c in init_containers(release.values)}
-        reference = PLUGINS[cloud].image.reference  # type: ignore[index]
-        assert found == {PLUGINS[cloud].container: f"{MIRROR}/{reference}" if mirror else reference}  # type: ignore[index]
+        expected = {
+            PLUGINS[c].container: f"{MIRROR}/{PLUGINS[c].image.reference}" if mirror else PLUGINS[c].image.reference
+            for c in clouds(ctx)
+        }
+        assert found == expected and len(found) == len(clouds(ctx))
         assert set(found.values()) <= set(release.images())
 
 

@@ -235,13 +235,6 @@ BROKEN = [
         "https://",
     ),
     (
-        "secrets-without-vault",
-        "lines.0.secrets",
-        [{"name": "db", "remoteKey": "a/b", "properties": ["p"]}],
-        "factory-floor:lines[0].secrets",
-        "security.vault",
-    ),
-    (
         "two-clouds",
         "clusters.1.workloadIdentity",
         {
@@ -267,6 +260,12 @@ def test_broken_config_names_the_key(path: str, value: Any, where: str, fragment
     matching = [p for p in problems if p.startswith(f"{where}:")]
     assert matching, f"no problem at {where}; got {problems}"
     assert any(fragment in p for p in matching), matching
+
+
+def test_line_secrets_without_vault_are_refused_at_their_key() -> None:
+    raw = mutate(valid_raw(), "lines.0.secrets", [{"name": "db", "remoteKey": "a/b", "properties": ["p"]}])
+    problems = problems_of(mutate(raw, "security.vault", DELETE))
+    assert any(p.startswith("factory-floor:lines[0].secrets:") and "security.vault" in p for p in problems), problems
 
 
 def test_every_problem_is_reported_at_once() -> None:

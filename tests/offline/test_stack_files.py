@@ -38,7 +38,7 @@ BROKEN: list[tuple[str, str | bytes, list[tuple[str, str]]]] = [
     (
         "section-written-twice",
         dev_with("  factory-floor:lines:\n", "  factory-floor:lines:\n" + _lines(1) + "  factory-floor:lines:\n"),
-        [("factory-floor:lines", "is written twice (stack file lines 25 and 29)")],
+        [("factory-floor:lines", "is written twice (stack file lines 28 and 32)")],
     ),
     (
         "key-written-twice-inside-an-item",

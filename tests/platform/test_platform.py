@@ -64,9 +64,9 @@ def _line_resources(recording: Recording) -> set[str]:
 
 
 def _platform_namespaces(recording: Recording) -> set[str]:
-    """The namespaces the catalogue's add-ons live in: admission control's, the security baseline's and the
-    segmentation canary's."""
-    owners = ("-admission-ns-", "-baseline-ns-", "-verification-ns-")
+    """The namespaces the catalogue's add-ons live in: admission control's, the security baseline's, the
+    segmentation canary's and disaster recovery's."""
+    owners = ("-admission-ns-", "-baseline-ns-", "-verification-ns-", "-recovery-ns-")
     return {r.name for r in recording.of_type("kubernetes:core/v1:Namespace") if any(o in r.name for o in owners)}
 
 
@@ -92,6 +92,7 @@ def test_lines_platform_namespaces_and_stores_are_protected_in_production_and_no
     } <= protected
     assert {"testwerk-press-namespace", "testwerk-press-netpol-default-deny", "testwerk-press-editors"} <= protected
     assert "testwerk-edge-baseline-ns-falco" in protected, "deleting it would delete what Falco keeps there"
+    assert "testwerk-edge-recovery-ns-velero" in protected, "deleting it would delete every Backup object"
 
 
 @pytest.mark.parametrize("stack", ["pilsen", "rheinfeld"])

@@ -14,7 +14,7 @@ import pytest
 
 from components.catalogue.model import ClusterContext
 from components.config.loader import load_factory_config
-from components.inventory import platform_namespaces
+from components.inventory import line_images, platform_namespaces
 from components.security.gatekeeper import webhook_probe
 from components.security.gatekeeper.templates import TEMPLATES
 from offline.harness import Recording, Registration
@@ -332,8 +332,10 @@ def test_images_are_judged_per_namespace_and_the_mirror_is_on_no_list(recording:
 
     press = spec("allowed-images-line-press")
     assert press["match"]["namespaces"] == ["line-press"]
+    config = load_factory_config(secure_raw())
+    [restore_helper] = line_images(config, config.cluster("edge"))  # Velero's, pinned and mirrored
     assert press["parameters"] == {
-        "allowedImages": [f"{MIRROR}/testwerk-lines/press/*", "registry.plant.local/lines/*"]
+        "allowedImages": [f"{MIRROR}/testwerk-lines/press/*", "registry.plant.local/lines/*", restore_helper]
     }
     rest = spec("allowed-images")
     assert rest["parameters"] == {"allowedImages": ["registry.plant.local/lines/*"]}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from components.catalogue.secrets import vault_role
 from components.config.loader import load_factory_config
-from components.security.secrets.manifests import vault_role
 from components.security.secrets.vault import line_access, setup_script
 from offline.vault import write_vault_setup
 from tests.support.factories import mutate, secure_raw
@@ -35,11 +35,19 @@ def test_the_setup_script_binds_each_role_to_the_lines_own_account_only() -> Non
 def test_make_plan_writes_one_script_per_cluster_with_secrets(tmp_path: Path) -> None:
     raw = mutate(secure_raw(), "lines.0.secrets", [{"name": "plc", "remoteKey": "plc", "properties": ["password"]}])
     written = write_vault_setup(tmp_path, load_factory_config(raw))
-    assert sorted(p.name for p in (tmp_path / "vault").iterdir()) == ["cloud.sh", "edge.sh"]
-    assert len(written) == 2
+    # and the k3s cluster's store credentials (tests/backup/test_writers.py)
+    assert sorted(p.name for p in (tmp_path / "vault").iterdir()) == ["cloud.sh", "edge-credentials.sh", "edge.sh"]
+    assert len(written) == 3
     assert 'path "plant/data/edge/press/*"' in (tmp_path / "vault" / "edge.sh").read_text()
-    assert write_vault_setup(tmp_path, load_factory_config(mutate(secure_raw(), "lines.2.secrets", []))) == []
-    assert not list((tmp_path / "vault").glob("*.sh")), "an earlier script no longer true is removed"
+    no_line_secrets = mutate(secure_raw(), "lines.2.secrets", [])
+    [setup, credentials] = write_vault_setup(tmp_path, load_factory_config(no_line_secrets))
+    assert "edge.sh (Vault policies and roles for 0 line(s), 1 add-on(s))" in setup, "Velero's store credential"
+    assert "edge-credentials.sh" in credentials
+    scripts = sorted(p.name for p in (tmp_path / "vault").glob("*.sh"))
+    assert scripts == ["edge-credentials.sh", "edge.sh"], "an earlier script no longer true goes"
+    disposable = mutate(mutate(no_line_secrets, "environment", "staging"), "backup", {})
+    assert write_vault_setup(tmp_path, load_factory_config(disposable)) == []
+    assert not list((tmp_path / "vault").glob("*.sh"))
 
 
 def test_roles_of_different_cluster_and_line_names_never_coincide() -> None:

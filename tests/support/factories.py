@@ -45,7 +45,11 @@ def valid_raw() -> dict[str, Any]:
             {"name": "weld", "cluster": "edge", "team": "press-team"},
             {"name": "mes", "cluster": "cloud", "team": "digital", "sloTarget": 99.9, "chaosOptIn": True},
         ],
-        "security": {"gatekeeper": {"allowedImages": ["registry.plant.local/lines/*"]}},
+        # Vault: the k3s cluster's Velero writes to the stores with credentials External Secrets copies from it
+        "security": {
+            "gatekeeper": {"allowedImages": ["registry.plant.local/lines/*"]},
+            "vault": {"server": "https://vault.plant.local:8200"},
+        },
         # production with a k3s cluster: its CoreDNS forwards only to the site's filtering resolver
         "site": {"dns": {"resolvers": ["10.10.0.53"], "zones": [{"name": "plant.local", "servers": ["10.10.0.10"]}]}},
         # production: immutable copies on two clouds, every line backed up within its RPO

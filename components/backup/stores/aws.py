@@ -84,11 +84,18 @@ def bucket_name(factory: str, account_id: str, role: str, region: str) -> str:
 
 
 def grant_writer(
-    owner: FactoryComponent[Any], key: str, location: StoreLocation, role_name: pulumi.Input[str], prefix: str
+    owner: FactoryComponent[Any],
+    key: str,
+    location: StoreLocation,
+    role_name: pulumi.Input[str],
+    prefix: str,
+    *,
+    group: bool = False,
 ) -> pulumi.Resource:
     """An inline policy on `role_name` (a child of `owner` under `key`, managed by the AWS provider `owner` gives its
     children — the role's account): read/write/list only `prefix` of the store at `location` with its key through
-    S3, and an explicit deny of every way to delete a locked version or loosen the store."""
+    S3, and an explicit deny of every way to delete a locked version or loosen the store. With `group`, the name
+    is an IAM group's (a credential writer's: components/backup/writers.py), made with the store's provider."""
     if location.cloud != "aws":
         raise ValueError(f"{owner.name}: grant_writer needs an AWS store, got {location.cloud}")
     prefix = prefix.strip("/")
@@ -99,12 +106,14 @@ def grant_writer(
     document = pulumi.Output.all(location.bucket, location.key).apply(
         lambda bucket_key: json.dumps(writer_policy(bucket_key[0], location.region, bucket_key[1], prefix))
     )
+    name = f"backup-store-{prefix.replace('/', '-')}"[:128]
+    if group:
+        opts = pulumi.ResourceOptions(parent=owner, provider=location.provider)  # not after a cluster's gate
+        return owner.own(
+            key, aws.iam.GroupPolicy(owner.child_name(key), name=name, group=role_name, policy=document, opts=opts)
+        )
     policy = aws.iam.RolePolicy(
-        owner.child_name(key),
-        name=f"backup-store-{prefix.replace('/', '-')}"[:128],
-        role=role_name,
-        policy=document,
-        opts=owner.child_opts(),
+        owner.child_name(key), name=name, role=role_name, policy=document, opts=owner.child_opts()
     )
     return owner.own(key, policy)
 
@@ -161,6 +170,7 @@ class AwsBackupStore(FactoryComponent[AwsStoreArgs]):
             key=key.arn,
             velero_config={"region": store.region, "kmsKeyId": key.arn},
             replica=store.replica_region,
+            provider=provider,
         )
         self.finish({"bucket": bucket.bucket, "key": key.arn, "replica": replica.bucket if replica else None})
 

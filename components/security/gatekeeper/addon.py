@@ -141,7 +141,7 @@ def brings(ctx: ClusterContext) -> list[BroughtResource]:
     )
     # the platform namespaces' image constraint is the SecurityBaseline's: their images come from the whole
     # catalogue, which this capability does not see
-    specs += constraints.line_image_specs(ctx.factory, lines)
+    specs += constraints.line_image_specs(ctx.factory, lines, ctx.line_images)
     specs += line_constraints.line_specs(gatekeeper)
     found += [
         BroughtResource(

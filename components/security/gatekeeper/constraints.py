@@ -69,14 +69,15 @@ class ConstraintSpec:
     excluded: tuple[str, ...] = ()  # also not judged, besides the platform namespaces
 
 
-def line_image_specs(config: FactoryConfig, lines: Sequence[str]) -> list[ConstraintSpec]:
+def line_image_specs(config: FactoryConfig, lines: Sequence[str], platform: Sequence[str] = ()) -> list[ConstraintSpec]:
     """One image constraint per line of a cluster (`lines`: their names), judging its namespace alone: its own
-    folder under the mirror and the stack's `allowedImages`."""
+    folder under the mirror and the stack's `allowedImages` — and, each by its exact pinned reference, the images
+    the platform itself adds to line pods (`platform`: ClusterContext.line_images)."""
     return [
         ConstraintSpec(
             "K8sAllowedReposv2",
             f"{LINE_IMAGES_PREFIX}{line}",
-            {"allowedImages": line_images(config, line)},
+            {"allowedImages": [*line_images(config, line), *platform]},
             WORKLOAD_KINDS,
             namespaces=(vocab.LINE_NAMESPACE_PREFIX + line,),
         )

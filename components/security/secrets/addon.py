@@ -9,9 +9,9 @@ from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
 from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
 from components.catalogue.rbac import ClusterRoleGrant, RbacReview
+from components.catalogue.secrets import NAMESPACE
 from components.core import vocabulary as vocab
 from components.core.sizing import resources
-from components.security.secrets.manifests import NAMESPACE
 
 VERSION = "2.0.0"
 IMAGE = Image(

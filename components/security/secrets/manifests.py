@@ -12,33 +12,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.catalogue.secrets import (
+    API_VERSION,
+    secret_target,
+    store_name,
+    vault_folder,
+    vault_provider,
+    vault_role,
+)
 from components.config.factory import ClusterConfig
 from components.config.lines import LineConfig
 from components.core import vocabulary as vocab
 from components.security.secrets.config import LineSecret, VaultConfig
 
-API_VERSION = "external-secrets.io/v1"
-NAMESPACE = "external-secrets"
 LINE_SECRETS_ACCOUNT = "line-secrets"  # the line's service account External Secrets logs in to Vault as
-
-
-def store_name(line: str) -> str:
-    return f"vault-{line}"
-
-
-def vault_folder(cluster: str, line: str) -> str:
-    """Where a line's secrets live under the KV mount: nothing outside it is readable with the line's role."""
-    return f"{cluster}/{line}"
-
-
-def vault_role(vault: VaultConfig, cluster: str, line: str) -> str:
-    """The line's role, also its policy's name. A '.' between cluster and line (a DNS label has none): with '-',
-    cluster 'a-b' with line 'c' and cluster 'a' with line 'b-c' would share one role on a shared auth mount."""
-    return f"{vault.role}-{cluster}.{line}"
-
-
-def auth_mount(vault: VaultConfig, cluster: ClusterConfig) -> str:
-    return cluster.vault_auth_mount_path or vault.auth_mount_path
 
 
 def _line_labels(factory: str, line: LineConfig, team: str) -> dict[str, str]:
@@ -57,32 +44,6 @@ def line_secrets_account(line: LineConfig, team: str, factory: str) -> dict[str,
         # External Secrets asks the API for a token of this account; no pod needs one on disk
         "automountServiceAccountToken": False,
     }
-
-
-def vault_provider(
-    vault: VaultConfig, cluster: ClusterConfig, role: str, account: str, namespace: str
-) -> dict[str, Any]:
-    """A store's `provider.vault`: log in with the token of one service account, as one Vault role."""
-    provider: dict[str, Any] = {
-        "server": vault.server,
-        "path": vault.path,
-        "version": "v2",
-        "auth": {
-            "kubernetes": {
-                "mountPath": auth_mount(vault, cluster),
-                "role": role,
-                "serviceAccountRef": {"name": account, "namespace": namespace},
-            }
-        },
-    }
-    if vault.ca is not None:
-        provider["caProvider"] = {
-            "type": vault.ca.kind,
-            "name": vault.ca.name,
-            "key": vault.ca.key,
-            "namespace": NAMESPACE,
-        }
-    return provider
 
 
 def line_secret_store(
@@ -111,7 +72,7 @@ def external_secret(secret: LineSecret, line: LineConfig, cluster: str, team: st
         "spec": {
             "refreshInterval": secret.refresh_interval,
             "secretStoreRef": {"kind": "ClusterSecretStore", "name": store_name(line.name)},
-            "target": {"name": secret.name, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
+            "target": secret_target(secret.name, _line_labels(factory, line, team)),
             "data": [{"secretKey": prop, "remoteRef": {"key": key, "property": prop}} for prop in secret.properties],
         },
     }

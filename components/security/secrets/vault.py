@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from components.catalogue.secrets import ADDON_SECRETS_ACCOUNT, addon_scope, auth_mount, vault_folder, vault_role
 from components.config.factory import ClusterConfig
 from components.config.lines import LineConfig
-from components.security.secrets.addon_scope import ADDON_SECRETS_ACCOUNT, addon_scope
 from components.security.secrets.config import VaultConfig
-from components.security.secrets.manifests import LINE_SECRETS_ACCOUNT, auth_mount, vault_folder, vault_role
+from components.security.secrets.manifests import LINE_SECRETS_ACCOUNT
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from components.catalogue.release import resolve
 from components.config.document import FactoryConfig
 from components.config.loader import load_factory_config
 from components.config.problems import FactoryConfigError
-from components.inventory import CATALOGUE, pack_settings, platform_namespaces
+from components.inventory import CATALOGUE, line_images, pack_settings, platform_namespaces
 from components.security.gatekeeper import constraints, templates
 from offline.harness import Recording
 from tests.support.factories import DELETE, MIRROR, mutate, secure_raw
@@ -185,9 +185,24 @@ def test_platform_namespaces_run_exactly_the_images_the_catalogue_pins(recording
 
 def test_without_vault_the_external_secrets_namespace_is_not_listed(runs: Runs) -> None:
     raw = mutate(mutate(secure_raw(), "security.vault", DELETE), "lines.2.secrets", DELETE)
+    # nor backups, whose k3s cluster would need Vault for its store credential
+    raw = mutate(mutate(raw, "environment", "staging"), "backup", {})
     constraints_ = image_constraints(runs.main(raw))
     [platform] = [c for c in constraints_ if c["metadata"]["name"] == "allowed-images-platform"]
     assert "external-secrets" not in platform["spec"]["match"]["namespaces"]
+
+
+def test_veleros_restore_helper_is_admitted_in_lines_by_its_exact_pinned_reference(recording: Recording) -> None:
+    """A restored pod with file-system backups gets Velero's `restore-wait` init container running the server's own
+    image (as installed: mirrored and pinned): admitted in every line by that exact reference, so a restore is not
+    refused by the lines' guard rails — while the same repository at any other tag, which a line team member might
+    run under Velero's name, is still refused."""
+    [server] = line_images(_config(), _config().cluster("edge"))
+    assert server.startswith(f"{MIRROR}/docker.io/velero/velero:v1.18.1@sha256:")
+    for namespace in ("line-press", "line-weld"):
+        assert refusals(recording, namespace, server) == []
+        assert refusals(recording, namespace, server.split("@")[0]), "the tag alone is not the pinned image"
+        assert refusals(recording, namespace, f"{MIRROR}/docker.io/velero/velero:latest")
 
 
 # --- without a mirror, and the policy pack --------------------------------------------------------------------
@@ -198,7 +213,9 @@ def test_without_a_mirror_lines_run_the_stacks_list_only(runs: Runs) -> None:
     assert refusals(recording, "line-press", "registry.plant.local/lines/press/x:1") == []
     assert refusals(recording, "line-press", "docker.io/library/nginx:1.27") != []
     press = next(c for c in image_constraints(recording) if c["metadata"]["name"] == "allowed-images-line-press")
-    assert press["spec"]["parameters"]["allowedImages"] == ["registry.plant.local/lines/*"]
+    # and Velero's restore helper, straight from Docker Hub like every add-on without a mirror
+    velero = "docker.io/velero/velero:v1.18.1@sha256:11459094b1b21ec7c817b08f8067d9e89380835547915cac9c4132ff05b55b90"
+    assert press["spec"]["parameters"]["allowedImages"] == ["registry.plant.local/lines/*", velero]
 
 
 def test_every_image_constraint_validates_against_its_template(recording: Recording) -> None:
