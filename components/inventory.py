@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.backup import velero
+from components.backup.drill.addon import ADDONS as DRILL_ADDONS
 from components.catalogue.mirror import image_reference
 from components.catalogue.model import AddOn, Chart, ClusterContext
 from components.catalogue.release import resolve
@@ -27,7 +28,7 @@ def _table(*addons: AddOn) -> dict[str, AddOn]:
     return {addon.name: addon for addon in addons}
 
 
-CATALOGUE: dict[str, AddOn] = _table(*SECURITY_ADDONS, *VERIFICATION_ADDONS, velero.ADDON)
+CATALOGUE: dict[str, AddOn] = _table(*SECURITY_ADDONS, *VERIFICATION_ADDONS, velero.ADDON, *DRILL_ADDONS)
 
 
 def exempt_namespaces() -> dict[str, str]:

@@ -20,6 +20,7 @@ from components.config.problems import FactoryConfigError
 from components.inventory import pack_settings
 from offline import bundle, compliance, graph, harness, identity_pools, node_config, plugins, render, zones
 from offline.policy_runner import Verdict, evaluate, load_policies, mandatory_violations
+from offline.rules import write_rules
 from offline.stackfile import OFFLINE_SECRET, StackFileError, StackSettings, load_config
 from offline.vault import write_vault_setup
 
@@ -144,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(f"  {line}" for line in zones.write_zones(out_dir, result.recording, descriptions)))
     print("\nNode config for k3s/RKE2 (API server flags, CoreDNS; each file says where it goes and what then):")
     print("\n".join(f"  {line}" for line in node_config.write_node_config(out_dir, result.config)))
+    print("\nPrometheus rules (restore drills; loaded by the observability stack once it exists):")
+    print("\n".join(f"  {line}" for line in write_rules(out_dir, result.config)))
     vault = write_vault_setup(out_dir, result.config)
     if vault:
         print("\nVault, for each line's own secret folder:")

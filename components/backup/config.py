@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
-from cronsim import CronSim, CronSimError
 from pydantic import AfterValidator, Field, model_validator
 
+from components.backup.drill.config import DrillConfig, check_drill
 from components.config.problems import Problems, did_you_mean, field, present
+from components.config.schedule import Cron, longest_gap
 from components.config.types import CloudRegion, Criticality, Name, StrictModel, Uuid, pattern
 from components.identity.config import AwsAccount, WorkloadIdentityConfig
 
@@ -101,22 +102,6 @@ GcsLocation = Annotated[
     AfterValidator(_key_location),
 ]
 ResourceGroup = Annotated[str, Field(min_length=1, max_length=90)]
-
-
-def cron(value: str) -> str:
-    """Five cron fields, as Velero's schedule takes them (the plant's time zone is added by the program)."""
-    if value.startswith(("CRON_TZ=", "TZ=")):
-        raise ValueError(f"'{value}': leave the time zone out; schedules run in `factory.timezone`")
-    try:
-        CronSim(value, datetime(2026, 1, 1, tzinfo=UTC))
-    except CronSimError as error:
-        raise ValueError(f"'{value}' is not a cron schedule of five fields ({error})") from None
-    if len(value.split()) != 5:
-        raise ValueError(f"'{value}' is not a cron schedule of five fields (minute hour day month weekday)")
-    return value
-
-
-Cron = Annotated[str, AfterValidator(cron)]
 
 
 class StoreConfig(StrictModel):
@@ -238,6 +223,10 @@ class BackupConfig(StrictModel):
         description="Recovery point and time objectives per line criticality (defaults: critical 1 h / 4 h, "
         "high 4 h / 8 h, standard 24 h / 24 h).",
     )
+    drill: DrillConfig = Field(
+        default_factory=DrillConfig,
+        description="The restore drill every cluster with Velero runs per backup location (on by default).",
+    )
 
     @property
     def enabled(self) -> bool:
@@ -278,21 +267,6 @@ def reachable_stores(
     ]
 
 
-def longest_gap(schedule: str, timezone: str) -> timedelta:
-    """The longest time between two runs of `schedule` over a year in the plant's time zone (DST included)."""
-    from zoneinfo import ZoneInfo  # noqa: PLC0415 - only the schedule check needs it
-
-    start = datetime(2026, 1, 1, tzinfo=ZoneInfo(timezone))
-    runs = (run.astimezone(UTC) for run in CronSim(schedule, start))  # aware arithmetic in one zone is wall time
-    previous, gap = next(runs), timedelta(0)
-    for run in runs:
-        gap = max(gap, run - previous)
-        previous = run
-        if run - start > timedelta(days=366):
-            break
-    return gap
-
-
 def check_backup(
     environment: str | None,
     timezone: str | None,
@@ -307,6 +281,7 @@ def check_backup(
         for cloud, store in backup.stores().items():
             _check_store(environment, cloud, store, problems)
         _check_policies(environment, timezone, backup, lines, problems)
+        check_drill(timezone, backup.drill, problems)
 
 
 def _stores_declared(environment: str | None, backup: BackupConfig, problems: Problems) -> bool:

@@ -11,6 +11,7 @@ import pulumi
 
 from components.backup import names, velero
 from components.backup.config import BackupPolicy, Cloud
+from components.backup.drill import addon as drill_addon
 from components.backup.stores import aws as aws_store
 from components.backup.stores import azure as azure_store
 from components.backup.stores import gcp as gcp_store
@@ -119,7 +120,8 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
             self.finish({"locations": [], "writers": {}})
             return
         release = resolve(velero.ADDON, ctx)
-        namespaces = install_namespaces(self, [release], factory, cluster, COMPONENT)
+        drills = {r.addon.name: r for r in args.releases(drill_addon.ADDONS)}
+        namespaces = install_namespaces(self, [release, *drills.values()], factory, cluster, COMPONENT)
         binding = addon_binding(self, release, factory, cluster)
         installed = install(self, release, namespaces[velero.NAMESPACE], binding)
         # Velero re-validates a location every minute (Unavailable until its credential Secret exists and its grant
@@ -128,6 +130,7 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
         self._credentials(release.secrets, namespaces)
         self._object("restore-helper-config", restore_helper_config(factory), [namespaces[velero.NAMESPACE]])
         writers: dict[str, pulumi.Input[str]] = {}
+        locations: list[pulumi.Resource] = []
         for cloud in clouds:
             location = args.locations[cloud]
             secret = None
@@ -135,9 +138,18 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
                 self._grant(cloud, location)
             else:
                 writers[cloud], secret = self._writer(location).principal, velero.credential_secret(cloud)
-            bsl = self._object(f"location-{cloud}", self._location(cloud, location, secret), installed.objects)
-            self._schedules(cloud, bsl)
-        self.finish({"locations": list(clouds), "writers": writers})
+            locations.append(
+                self._object(f"location-{cloud}", self._location(cloud, location, secret), installed.objects)
+            )
+            self._schedules(cloud, locations[-1])
+        if len(drills) == len(drill_addon.ADDONS):
+            install(self, drills[drill_addon.MARKER_ENTRY.name], namespaces[drill_addon.MARKER_NAMESPACE])
+            # the drill's Roles live in the marker namespace; each CronJob tests a location, which exists first. The
+            # marker itself is not waited for: a run before it exists fails its comparison, which the alert reports
+            after = [namespaces[drill_addon.MARKER_NAMESPACE], *installed.objects]
+            drill = drills[drill_addon.DRILL_ENTRY.name]
+            install(self, drill, namespaces[velero.NAMESPACE], after=after, gated_on=locations)
+        self.finish({"locations": list(clouds), "writers": writers, "drills": sorted(drills)})
 
     def _schedules(self, cloud: Cloud, bsl: pulumi.Resource) -> None:
         """Per policy that selects a line on this cluster: its Schedule into this location."""

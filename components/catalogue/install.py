@@ -117,8 +117,12 @@ def _with_identity(manifests: Sequence[Manifest], release: Release, binding: Ide
 
 
 def _object_key(release: Release, manifest: Manifest) -> str:
+    """Unique within the add-on: its kind and name, and the namespace of an object outside the add-on's own (the
+    restore drill's Roles in its marker namespace share their names with those in `velero`)."""
     kind, name = manifest["kind"].lower(), manifest["metadata"]["name"]
-    return f"{release.addon.name}-{kind}" if name == release.addon.name else f"{release.addon.name}-{kind}-{name}"
+    key = f"{release.addon.name}-{kind}" if name == release.addon.name else f"{release.addon.name}-{kind}-{name}"
+    namespace = manifest["metadata"].get("namespace")
+    return key if namespace in (None, release.addon.namespace) else f"{key}-in-{namespace}"
 
 
 def install(

@@ -21,10 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from components.backup.config import CLOUDS, BackupPolicy, Cloud, StoreConfig, longest_gap, reachable_stores
+from components.backup.config import CLOUDS, BackupPolicy, Cloud, StoreConfig, reachable_stores
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.config.lines import LineConfig
+from components.config.schedule import longest_gap
 from components.identity.config import MANAGED_CLOUD
 from offline.recovery.conventions import schedule_name
 

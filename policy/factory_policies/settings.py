@@ -55,6 +55,10 @@ EXEMPT_NAMESPACES: dict[str, str] = {
         "on its node (file-system backup); hostPath volumes are beyond baseline. It is not a privileged container "
         "and adds no capabilities; Velero's own installer labels its namespace privileged for the same reason."
     ),
+    "restore-drill": (
+        "The restore drill's marker: a ConfigMap the drill backs up and restores into a scratch namespace to prove a "
+        "location's backups come back; no pods, closed to all traffic."
+    ),
     "segmentation-canary-a": (
         "The segmentation canary: a zone shaped like a line whose Job proves, after every change, that the "
         "cluster enforces NetworkPolicy; a catalogue add-on (pinned busybox), not judged against the lines' "

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components.backup.config import longest_gap
 from components.config.loader import load_factory_config
 from components.config.problems import FactoryConfigError
+from components.config.schedule import longest_gap
 from tests.support.factories import DELETE, mutate, valid_raw
 from tests.support.runs import Runs
 

@@ -9,37 +9,58 @@ from typing import Any
 
 import pytest
 
+from components.backup.config import BackupConfig
 from components.backup.drill import drill_job
+from components.backup.drill.addon import MARKER_ENTRY, enabled
 from components.backup.drill.config import DrillConfig
 from components.backup.drill.manifests import (
     CLEAN_UP_SECONDS,
+    COMPONENT,
     IMAGE,
     MARKER,
     MARKER_NAMESPACE,
     SCRIPT,
-    drill_manifests,
     location_manifests,
-    marker_manifests,
+    marker_config_map,
     run_marker,
     scratch_namespace,
     settings,
 )
+from components.catalogue.install import namespace_manifests, namespace_network_policies
+from components.catalogue.model import ClusterContext
+from components.catalogue.release import resolve
 from components.core.kube import Manifest, containers, pod_spec, type_token
+from components.inventory import platform_namespaces
 from factory_policies import (
     namespace_pod_security,
     pod_security_restricted,
     rbac_no_escalation_verbs,
     rbac_no_wildcards,
 )
+from offline.stackfile import load_config
 from tests.support.judges import kubernetes_validate_all
 from tests.support.policy_kit import Res, judge
+from tests.support.projects import ROOT
 
 FACTORY, CLUSTER, TIMEZONE = "rheinfeld", "plant", "Europe/Berlin"
 DRILL = DrillConfig.model_validate({"schedule": "15 5 * * *", "maxAgeHours": 50, "timeoutMinutes": 20})
 
 
+def _marker_namespace() -> list[Manifest]:
+    """The marker namespace and its policies as the catalogue makes them on rheinfeld's plant cluster."""
+    _settings, config = load_config(ROOT, FACTORY)
+    ctx = ClusterContext(config, config.cluster(CLUSTER), platform_namespaces())
+    release = resolve(MARKER_ENTRY, ctx)
+    return [
+        *namespace_manifests([release], FACTORY, ctx.cluster, COMPONENT),
+        *namespace_network_policies([release], FACTORY, ctx.cluster, COMPONENT),
+    ]
+
+
 def rendered(clouds: tuple[Any, ...] = ("aws", "gcp")) -> list[Manifest]:
-    return drill_manifests(FACTORY, CLUSTER, clouds, kubernetes_version="1.33", timezone=TIMEZONE, drill=DRILL)
+    """Everything of the drill on a cluster whose Velero writes to `clouds`."""
+    locations = [m for c in clouds for m in location_manifests(FACTORY, CLUSTER, c, timezone=TIMEZONE, drill=DRILL)]
+    return [*_marker_namespace(), marker_config_map(FACTORY, CLUSTER), *locations]
 
 
 def by(manifests: list[Manifest], kind: str, name: str, namespace: str | None = None) -> Manifest:
@@ -63,10 +84,14 @@ def test_object_names_are_unique_on_a_cluster_with_two_locations() -> None:
     assert len([m for m in rendered() if m["kind"] == "Namespace"]) == 1  # one marker namespace per cluster
 
 
-def test_nothing_when_the_drill_is_off_or_velero_writes_nowhere() -> None:
-    off = DrillConfig.model_validate({"enabled": False})
-    assert drill_manifests(FACTORY, CLUSTER, ("aws",), kubernetes_version="1.33", timezone=TIMEZONE, drill=off) == []
-    assert rendered(()) == []
+def test_nothing_when_the_drill_is_off_or_velero_runs_nowhere() -> None:
+    _settings, config = load_config(ROOT, FACTORY)
+    ctx = ClusterContext(config, config.cluster(CLUSTER), platform_namespaces())
+    assert enabled(ctx)
+    off = config.model_copy(update={"backup": config.backup.model_copy(update={"drill": DrillConfig(enabled=False)})})
+    assert not enabled(ClusterContext(off, off.cluster(CLUSTER)))
+    without_backup = config.model_copy(update={"backup": BackupConfig()})
+    assert not enabled(ClusterContext(without_backup, without_backup.cluster(CLUSTER)))
 
 
 def test_the_cron_job_runs_one_drill_at_a_time_never_retried_and_stopped_at_its_deadline() -> None:
@@ -126,10 +151,11 @@ def test_the_script_and_its_settings_are_the_ones_the_command_runs() -> None:
 
 
 def test_the_marker_namespace_is_restricted_closed_and_holds_the_programs_marker() -> None:
-    namespace, policy, marker = marker_manifests(FACTORY, CLUSTER, "1.33")
+    namespace, policy = _marker_namespace()
+    marker = marker_config_map(FACTORY, CLUSTER)
     labels = namespace["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
-    assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.33"
+    assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.32"  # the plant cluster's minor
     assert judge(namespace_pod_security, [Res(type_token("v1", "Namespace"), namespace)], config={}) == []
     assert policy["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     assert marker["metadata"] | {"name": MARKER, "namespace": MARKER_NAMESPACE} == marker["metadata"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,17 +17,22 @@ from components.backup.stores.aws_policies import writer_policy
 from components.backup.velero import CLUSTER_ADMIN_SUBJECT
 from components.config.loader import load_factory_config
 from components.core.kube import restricted_security, type_token
-from components.inventory import pack_settings
+from components.inventory import pack_settings, platform_namespaces
 from factory_policies import pod_security_restricted
 from offline.harness import Recording, Registration
 from offline.render import is_manifest, manifest
+from offline.rules import write_rules
+from offline.stackfile import load_config
+from tests.support.debian_tools import run_promtool
 from tests.support.factories import mutate, secure_raw
 from tests.support.policy_kit import Res, judge
+from tests.support.projects import ROOT
 from tests.support.runs import Runs, named
 
 BSL = "kubernetes:velero.io/v1:BackupStorageLocation"
 POD_SECURITY, RESTRICTED_CONTAINER = restricted_security(1000)
 SCHEDULE = "kubernetes:velero.io/v1:Schedule"
+CRONJOB = "kubernetes:batch/v1:CronJob"
 PROVIDERS = {"velero.io/aws", "velero.io/gcp", "velero.io/azure"}
 CRON = re.compile(r"^CRON_TZ=[A-Za-z_]+/[A-Za-z_]+ (\S+ ){4}\S+$")
 DURATION = re.compile(r"^[0-9]+h0m0s$")
@@ -256,3 +262,38 @@ def test_veleros_restore_helper_runs_restricted_in_a_line(runs: Runs) -> None:
     assert judge(pod_security_restricted, [Res(type_token("v1", "Pod"), pod)]) == []
     helper["securityContext"] = {}  # what Velero would copy from a careless first container
     assert judge(pod_security_restricted, [Res(type_token("v1", "Pod"), pod)]) != []
+
+
+@pytest.mark.parametrize("stack", ["dev", "pilsen", "rheinfeld"])
+def test_every_location_gets_a_drill_that_waits_for_it(runs: Runs, stack: str) -> None:
+    """One restore drill per location Velero has on a cluster, applied after that location exists; its Roles in the
+    marker namespace after that namespace; its image admitted in `velero` by the platform's image constraint."""
+    recording = runs.stack(stack).recording
+    for cluster in runs.stack(stack).config.clusters:
+        locations = _locations(recording, cluster.name)
+        prefix = f"{stack}-{cluster.name}-recovery-restore-drill-cronjob-restore-drill-"
+        drills = {r.name.removeprefix(prefix): r for r in recording.of_type(CRONJOB) if r.name.startswith(prefix)}
+        assert sorted(drills) == sorted(locations) and drills, cluster.name
+        for cloud, drill in drills.items():
+            assert locations[cloud].urn in drill.dependencies
+        marker = named(recording, f"{stack}-{cluster.name}-recovery-ns-restore-drill")
+        role = named(
+            recording, f"{stack}-{cluster.name}-recovery-restore-drill-role-restore-drill-aws-in-restore-drill"
+        )
+        assert marker.urn in role.dependencies
+        platform = named(recording, f"{stack}-{cluster.name}-admission-gatekeeper-constraint-allowed-images-platform")
+        [image] = {
+            c["image"] for c in drills["aws"].inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        }
+        assert image in platform.inputs["spec"]["parameters"]["allowedImages"] and "@sha256:" in image
+        assert "restore-drill" in platform_namespaces(), "the marker namespace is the platform's, never a line's"
+
+
+@pytest.mark.parametrize("stack", ["dev", "pilsen", "rheinfeld"])
+def test_the_drill_rules_make_plan_writes_pass_promtool(tmp_path: Path, stack: str) -> None:
+    _settings, config = load_config(ROOT, stack)
+    written = write_rules(tmp_path, config)
+    assert len(written) == len(config.clusters)
+    for path in sorted((tmp_path / "rules").iterdir()):
+        result = run_promtool(tmp_path, "check", "rules", str(path))
+        assert result.returncode == 0 and "SUCCESS: 8 rules found" in result.stdout, result.stdout + result.stderr

@@ -144,6 +144,7 @@ def test_default_exempt_namespaces_carry_reasons() -> None:
         "segmentation-canary-a",
         "segmentation-canary-b",
         "velero",
+        "restore-drill",
     }
     assert all(len(reason) > 30 for reason in EXEMPT_NAMESPACES.values())
     assert SETTINGS["exemptNamespaces"].default == list(EXEMPT_NAMESPACES)

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from components.backup.config import Cron, longest_gap
 from components.config.problems import Problems
+from components.config.schedule import Cron, longest_gap
 from components.config.types import StrictModel
 
 DEFAULT_SCHEDULE = "30 4 * * *"  # daily, before the morning shift, after the night's backups

@@ -23,7 +23,6 @@ success, duration and staleness (no exporter of our own).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ from components.backup.drill.config import DrillConfig
 from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.core import vocabulary as vocab
 from components.core.kube import Manifest, restricted_security
-from components.core.network_policy import DEFAULT_DENY, default_deny, network_policy
 from components.core.sizing import tool_resources
 
 COMPONENT = "disaster-recovery"  # value of app.kubernetes.io/component, as on the rest of Velero's wiring
@@ -97,20 +95,15 @@ def marker_data(factory: str, cluster: str) -> dict[str, str]:
     return {"factory": factory, "cluster": cluster, "written-by": "factory-floor"}
 
 
-def marker_manifests(factory: str, cluster: str, kubernetes_version: str) -> list[Manifest]:
-    """The marker namespace (one per cluster): restricted, closed, holding the program's marker."""
-    namespace = _metadata(factory, MARKER_NAMESPACE)
-    namespace["labels"].update(vocab.pod_security_labels("restricted", kubernetes_version))
-    return [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": namespace},
-        network_policy(_metadata(factory, DEFAULT_DENY, MARKER_NAMESPACE), default_deny()),
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": _metadata(factory, MARKER, MARKER_NAMESPACE),
-            "data": marker_data(factory, cluster),
-        },
-    ]
+def marker_config_map(factory: str, cluster: str) -> Manifest:
+    """The program's marker in the marker namespace (one per cluster; the catalogue makes the namespace restricted
+    and closed: components/backup/drill/addon.py)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(factory, MARKER, MARKER_NAMESPACE),
+        "data": marker_data(factory, cluster),
+    }
 
 
 def _role(kind: str, factory: str, name: str, namespace: str | None, rules: list[Manifest]) -> Manifest:
@@ -263,21 +256,9 @@ def location_manifests(
     factory: str, cluster: str, cloud: Cloud, *, timezone: str, drill: DrillConfig
 ) -> list[Manifest]:
     """The drill of one location: its account and grants, its script, its CronJob (the marker namespace, which
-    the Roles in it need, comes from marker_manifests)."""
+    the Roles in it need, is installed first: components/backup/drill/addon.py)."""
     return [
         *rbac_manifests(factory, cloud),
         script_config_map(factory, cluster, cloud, drill),
         cron_job(factory, cloud, timezone, drill),
-    ]
-
-
-def drill_manifests(
-    factory: str, cluster: str, clouds: Sequence[Cloud], *, kubernetes_version: str, timezone: str, drill: DrillConfig
-) -> list[Manifest]:
-    """Everything the drill needs on one cluster whose Velero writes to `clouds`; nothing when it is off."""
-    if not drill.enabled or not clouds:
-        return []
-    return [
-        *marker_manifests(factory, cluster, kubernetes_version),
-        *(m for cloud in clouds for m in location_manifests(factory, cluster, cloud, timezone=timezone, drill=drill)),
     ]

@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from components.backup.config import Cron
 from components.config.problems import Problems
+from components.config.schedule import Cron
 from components.config.types import CloudRegion, HttpsUrl, StrictModel
 
 # age's X25519 recipient: "age1" + 58 Bech32 characters (filippo.io/age, x25519.go: the Bech32 HRP "age" and a
