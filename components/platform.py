@@ -15,6 +15,7 @@ from components.backup.component import BackupArgs, BackupStores
 from components.backup.config import Cloud
 from components.backup.recovery import DisasterRecovery, RecoveryArgs
 from components.backup.stores.location import StoreLocation
+from components.backup.writers import etcd_writes_to_aws
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.config.stack_inputs import StackInputs
@@ -130,7 +131,7 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
         self.recovery = None
         recovery = RecoveryArgs(**after_gate, locations=args.locations, secrets=self.security.secret_delivery)
         # only where Velero has a store to write to: no empty component on the others
-        if velero.clouds(recovery.context):
+        if velero.clouds(recovery.context) or etcd_writes_to_aws(args.config, cluster):
             self.recovery = self.own(
                 "recovery",
                 DisasterRecovery(f"{name}-recovery", recovery, self.child_opts(providers=providers)),

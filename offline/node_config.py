@@ -24,6 +24,7 @@ from components.security.server_config import (
 )
 from offline.node_audit import AUDIT_DIR, write_audit
 from offline.node_dns import DNS_DIR, write_dns
+from offline.node_etcd import ETCD_DIR, write_etcd
 
 NODE_CONFIG_DIR = "node-config"
 SERVICES = {"k3s": "k3s", "rke2": "rke2-server"}  # the systemd unit of a server node
@@ -99,6 +100,8 @@ def write_node_config(out_dir: Path, config: FactoryConfig) -> list[str]:
         lines += [dns_line] if dns_line else []
         audit_line = write_audit(root / cluster.name / AUDIT_DIR, config, cluster)
         lines += [audit_line] if audit_line else []
+        etcd_line = write_etcd(root / cluster.name / ETCD_DIR, config, cluster)
+        lines += [etcd_line] if etcd_line else []
         fragment = with_audit(server_config(cluster), k8saudit.server_flags(config, cluster))
         if fragment is None:
             lines.append(

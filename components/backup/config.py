@@ -18,12 +18,14 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from components.backup.drill.config import DrillConfig, check_drill
+from components.backup.etcd.config import EtcdSnapshotConfig, check_etcd
 from components.config.problems import Problems, did_you_mean, field, present
 from components.config.schedule import Cron, longest_gap
 from components.config.types import CloudRegion, Criticality, Name, StrictModel, Uuid, pattern
 from components.identity.config import AwsAccount, WorkloadIdentityConfig
 
 Cloud = Literal["aws", "gcp", "azure"]
+ETCD_SELF_MANAGED = ("k3s", "rke2")  # distributions whose etcd is the cluster's own, snapshotted by backup.etcd
 CLOUDS: tuple[Cloud, ...] = ("aws", "gcp", "azure")
 LockMode = Literal["compliance", "governance"]
 PRODUCTION_CLOUDS = 2  # a production plant survives the loss of a whole cloud account
@@ -227,6 +229,13 @@ class BackupConfig(StrictModel):
         default_factory=DrillConfig,
         description="The restore drill every cluster with Velero runs per backup location (on by default).",
     )
+    etcd: EtcdSnapshotConfig | None = Field(
+        default=None,
+        description=(
+            "Encrypted etcd snapshots of the k3s/RKE2 clusters: taken by the distribution, encrypted on each server "
+            "to public keys only, uploaded under `etcd/<cluster>/` (production needs it for such clusters)."
+        ),
+    )
 
     @property
     def enabled(self) -> bool:
@@ -282,6 +291,7 @@ def check_backup(
             _check_store(environment, cloud, store, problems)
         _check_policies(environment, timezone, backup, lines, problems)
         check_drill(timezone, backup.drill, problems)
+        check_etcd(backup.etcd, backup.aws is not None, problems)
 
 
 def _stores_declared(environment: str | None, backup: BackupConfig, problems: Problems) -> bool:
@@ -370,8 +380,10 @@ def _check_rpo(
 
 
 def check_writers(
+    environment: str | None,
     backup: BackupConfig | None,
     vault: bool,
+    *,
     clusters: Sequence[object | None],
     lines: Sequence[object | None],
     problems: Problems,
@@ -391,6 +403,12 @@ def check_writers(
     covered = _covered_clusters(backup, lines)
     for i, cluster in present(clusters):
         name, identity = field(cluster, "name"), field(cluster, "workload_identity")
+        if environment == "production" and backup.etcd is None and field(cluster, "distribution") in ETCD_SELF_MANAGED:
+            problems.add(
+                ("backup", "etcd"),
+                f"cluster '{name}' ({field(cluster, 'distribution')}) keeps its state in its own etcd: production "
+                "needs encrypted off-site snapshots of it (recipients, schedule, store)",
+            )
         if name in covered and not reachable_stores(backup, name, identity, vault):
             problems.add(
                 ("clusters", i),

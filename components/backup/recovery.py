@@ -12,12 +12,13 @@ import pulumi
 from components.backup import names, velero
 from components.backup.config import BackupPolicy, Cloud
 from components.backup.drill import addon as drill_addon
+from components.backup.etcd.uploader import object_prefix
 from components.backup.stores import aws as aws_store
 from components.backup.stores import azure as azure_store
 from components.backup.stores import gcp as gcp_store
 from components.backup.stores.location import StoreLocation
 from components.backup.velero_plugins import PLUGINS
-from components.backup.writers import Writer, credential_writer
+from components.backup.writers import ETCD_PURPOSE, Writer, credential_writer, etcd_writes_to_aws
 from components.catalogue.capability import ClusterCapabilityArgs
 from components.catalogue.install import install, install_namespaces
 from components.catalogue.release import resolve
@@ -116,8 +117,9 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
         super().__init__(name, args, opts)
         ctx, factory, cluster = args.context, args.config.factory.name, args.cluster
         clouds = velero.clouds(ctx)
+        etcd = self._etcd_writer()
         if not clouds:
-            self.finish({"locations": [], "writers": {}})
+            self.finish({"locations": [], "writers": {}, "etcdWriter": etcd})
             return
         release = resolve(velero.ADDON, ctx)
         drills = {r.addon.name: r for r in args.releases(drill_addon.ADDONS)}
@@ -149,7 +151,7 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
             after = [namespaces[drill_addon.MARKER_NAMESPACE], *installed.objects]
             drill = drills[drill_addon.DRILL_ENTRY.name]
             install(self, drill, namespaces[velero.NAMESPACE], after=after, gated_on=locations)
-        self.finish({"locations": list(clouds), "writers": writers, "drills": sorted(drills)})
+        self.finish({"locations": list(clouds), "writers": writers, "drills": sorted(drills), "etcdWriter": etcd})
 
     def _schedules(self, cloud: Cloud, bsl: pulumi.Resource) -> None:
         """Per policy that selects a line on this cluster: its Schedule into this location."""
@@ -180,6 +182,22 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
             namespaces=namespaces,
             component=COMPONENT,
         )
+
+    def _etcd_writer(self) -> pulumi.Input[str] | None:
+        """The servers' snapshot uploader writes `etcd/<cluster>/` of the AWS store as a principal of its own (its key
+        goes to the servers, never through the program: offline/vault.py writes the steps)."""
+        if not etcd_writes_to_aws(self.args.config, self.args.cluster):
+            return None
+        cluster = self.args.cluster.name
+        writer = credential_writer(
+            self,
+            self.args.locations["aws"],
+            factory=self.args.config.factory.name,
+            cluster=cluster,
+            purpose=ETCD_PURPOSE,
+            prefix=object_prefix(cluster),
+        )
+        return writer.principal
 
     def _writer(self, location: StoreLocation) -> Writer:
         azure = self.args.config.backup.azure

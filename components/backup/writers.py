@@ -25,13 +25,23 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
-from components.backup.config import AwsStoreConfig, AzureStoreConfig, Cloud, GcpStoreConfig, StoreConfig
+from components.backup.config import (
+    ETCD_SELF_MANAGED,
+    AwsStoreConfig,
+    AzureStoreConfig,
+    Cloud,
+    GcpStoreConfig,
+    StoreConfig,
+)
 from components.backup.stores import aws as aws_store
 from components.backup.stores import azure as azure_store
 from components.backup.stores import gcp as gcp_store
 from components.backup.stores.location import StoreLocation
+from components.config.document import FactoryConfig
+from components.config.factory import ClusterConfig
 from components.core.component import FactoryComponent
 
+ETCD_PURPOSE = "etcd"  # the servers' snapshot uploader (components/backup/etcd/uploader.py)
 IAM_PATH = "/factory-floor/"  # every writer user and group, so an account's auditors find them in one place
 GCP_ACCOUNT_ID = re.compile(r"^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$")
 
@@ -43,6 +53,17 @@ class Writer:
     cloud: Cloud
     principal: pulumi.Input[str]  # the IAM user name, the service account's e-mail, the service principal's id
     resources: tuple[pulumi.Resource, ...]  # the principal and its grants: what a location waits for
+
+
+def etcd_writes_to_aws(config: FactoryConfig, cluster: ClusterConfig) -> bool:
+    """A k3s/RKE2 cluster whose servers upload encrypted snapshots to the factory's AWS store (`backup.etcd`)."""
+    etcd = config.backup.etcd
+    return (
+        etcd is not None
+        and etcd.store == "aws"
+        and config.backup.aws is not None
+        and cluster.distribution in ETCD_SELF_MANAGED
+    )
 
 
 def principal_name(factory: str, cluster: str, purpose: str) -> str:
@@ -133,10 +154,17 @@ def credential_steps(
     cloud: Cloud, store: StoreConfig, *, factory: str, cluster: str, purpose: str, vault_path: str, folder: str
 ) -> list[str]:
     """The shell steps that put one writer's credential into Vault (`<folder>/<cloud>`, field `cloud`), as the file
-    format each Velero plugin reads (REFERENCE-2 §1); the credential goes from the cloud's CLI into Vault, and the
-    file is shredded. Never run by the program: `make plan` writes them next to the Vault setup."""
+    format each Velero plugin reads (REFERENCE-2 §1) — or, for the etcd uploader, the environment file its service
+    reads; the credential goes from the cloud's CLI into Vault, and the file is shredded. Never run by the program:
+    `make plan` writes them next to the Vault setup."""
     file = f"{purpose}-{cloud}.cred"
-    if isinstance(store, AwsStoreConfig):
+    if isinstance(store, AwsStoreConfig) and purpose == ETCD_PURPOSE:
+        make = [
+            f"set -- $(aws iam create-access-key --user-name {principal_name(factory, cluster, purpose)} \\",
+            "  --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)",
+            f'printf \'AWS_ACCESS_KEY_ID=%s\\nAWS_SECRET_ACCESS_KEY=%s\\n\' "$1" "$2" > {file}',
+        ]
+    elif isinstance(store, AwsStoreConfig):
         make = [
             f"set -- $(aws iam create-access-key --user-name {principal_name(factory, cluster, purpose)} \\",
             "  --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)",

@@ -108,7 +108,15 @@ def cross_check(sections: Sections, problems: Problems) -> None:
     check_protection(sections.environment, sections.protection, problems)
     check_backup(sections.environment, sections.timezone, sections.backup, sections.lines, problems)
     if sections.security is not None:  # else whether Vault delivers credentials is unknown
-        check_writers(sections.backup, sections.security.vault is not None, sections.clusters, sections.lines, problems)
+        vault = sections.security.vault is not None
+        check_writers(
+            sections.environment,
+            sections.backup,
+            vault,
+            clusters=sections.clusters,
+            lines=sections.lines,
+            problems=problems,
+        )
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from components.backup.config import CLOUDS, Cloud
+from components.backup.etcd.uploader import object_prefix
 from components.backup.stores import aws as aws_store
 from components.backup.stores import azure as azure_store
 from components.backup.stores import gcp as gcp_store
@@ -37,6 +38,7 @@ from components.identity.config import MANAGED_CLOUD
 from components.security.gatekeeper.addon import NAMESPACE as GATEKEEPER_NAMESPACE
 from components.security.gatekeeper.webhook_probe import NAME as WEBHOOK_PROBE
 from components.verification.canary import CANARY, PROBE_NAMESPACE
+from offline.node_etcd import target as etcd_target
 from offline.recovery import conventions as names
 from offline.recovery.choice import Choice, LineSource, line_source, nearest, own_cloud, untouched, written_stores
 
@@ -437,10 +439,37 @@ def return_step(
 # --- datastore: etcd or the provider's -------------------------------------------------------------------
 
 
-def etcd_step(cluster: ClusterConfig, *, new_hosts: bool, environments: Sequence[str] = ()) -> Step:
+def _offsite(config: FactoryConfig, cluster: ClusterConfig) -> tuple[str, tuple[str, ...]]:
+    """Where the encrypted copies of the cluster's snapshots are, and the commands that fetch and decrypt one."""
+    etcd, where = config.backup.etcd, etcd_target(config)
+    if etcd is None or where is None:
+        return (
+            "This stack takes no encrypted off-site copies (`backup.etcd`): use a surviving copy on a server's disk. ",
+            (),
+        )
+    prefix = f"{where.bucket}/{object_prefix(cluster.name)}/"
+    tool = "age -d -i <recipient's private key file>" if etcd.scheme == "age" else "gpg --decrypt"
+    ext = ".age" if etcd.scheme == "age" else ".gpg"
+    endpoint = f" --endpoint-url {where.endpoint}" if where.endpoint else ""
+    return (
+        f"Every server uploads each snapshot, encrypted to the recipients' public keys ({etcd.scheme}), to "
+        f"`{prefix}`: a recipient decrypts the newest one from before the loss on a trusted machine, and the "
+        "plaintext goes only to the first server. ",
+        (
+            f"aws s3 ls s3://{prefix}{endpoint}   # newest from before the loss",
+            f"aws s3 cp s3://{prefix}<snapshot>.zip{ext} .{endpoint}",
+            f"{tool} <snapshot>.zip{ext} > <snapshot>.zip   # on the recovery team's machine; copy to the first server",
+        ),
+    )
+
+
+def etcd_step(
+    cluster: ClusterConfig, *, new_hosts: bool, environments: Sequence[str] = (), config: FactoryConfig | None = None
+) -> Step:
     """REFERENCE-2 §2: stop every server, reset the first from a snapshot, the others drop their datastore."""
     dist = cluster.distribution
     data, service = DATA_DIR[dist], SERVICE[dist]
+    offsite_text, fetch = _offsite(config, cluster) if config is not None else ("", ())
     hosts = (
         "on new hosts (the site's were lost), installed as before with the node settings `make plan` writes"
         if new_hosts
@@ -450,10 +479,9 @@ def etcd_step(cluster: ClusterConfig, *, new_hosts: bool, environments: Sequence
         f"{DISPLAY[dist]} keeps the cluster's state in its embedded etcd: restore it from a snapshot {hosts}. "
         "It brings back the cluster's CA and keys (the stack's kubeconfig works again), Velero and its locations, "
         "and every object as the snapshot saw it.",
-        f"Today snapshots stay on the servers' disks (`{data}/server/db/snapshots`, every 12 h by default): encrypting "
-        "them and copying them off the site is issue #11 item 4, not built yet. Use a surviving copy; "
-        "`--cluster-reset-restore-path` also takes an S3 snapshot name with the `--etcd-s3-*` flags. Without any "
-        "snapshot, install a fresh cluster, give the stack its kubeconfig "
+        f"Snapshots are taken on the servers (`{data}/server/db/snapshots`). "
+        + offsite_text
+        + "Without any snapshot, install a fresh cluster, give the stack its kubeconfig "
         f"({kubeconfig_home(cluster.kubeconfig.secret_key, environments)}) and go on: every step below also works "
         "on an empty cluster, the "
         "read-only step after `pulumi up`.",
@@ -462,10 +490,11 @@ def etcd_step(cluster: ClusterConfig, *, new_hosts: bool, environments: Sequence
         f"(`{data}/server/db/state.db`) instead: restore that file with {service} stopped.",
     )
     commands = (
+        *fetch,
         f"# every server:  systemctl stop {service}",
-        f"SNAPSHOT={data}/server/db/snapshots/<snapshot>   # `{SNAPSHOT_LIST[dist]}` lists them",
+        f"SNAPSHOT={data}/server/db/snapshots/<snapshot>   # a decrypted copy, or `{SNAPSHOT_LIST[dist]}` lists them",
         "TOKEN='<the original server token>'",
-        "# first server (add --etcd-s3=false for a local file if its config enables etcd-s3):",
+        "# first server (a local file: --etcd-s3=false keeps it from looking in S3):",
         f'{dist} server --cluster-reset --cluster-reset-restore-path="$SNAPSHOT" --token="$TOKEN"',
         f"systemctl start {service}",
         "# every other server, then agents as they rejoin:",
@@ -633,7 +662,7 @@ def _lost_cluster(
     recovery.steps.append(connect_step(ctx.stack, cluster))
     if cluster.distribution in SELF_MANAGED and not excluded:
         recovery.steps += [
-            etcd_step(cluster, new_hosts=site, environments=ctx.environments),
+            etcd_step(cluster, new_hosts=site, environments=ctx.environments, config=ctx.config),
             read_only_step(clouds, "As soon as the API server answers"),
             platform_step(
                 ctx.config,

@@ -98,7 +98,11 @@ def test_the_pilsen_script_hands_vault_the_files_velero_reads_and_keeps_no_copy(
     az = (calls / "az").read_text()
     assert f"ad sp show --id {store.writers['shopfloor']}" in az and "--append" in az, "never resets other secrets"
     # into the stack's KV mount, and only readable by the script's user while it existed
-    assert [line.split()[0] for line in (calls / "vault").read_text().splitlines()] == ["-mount=pilsen"] * 2
+    # the etcd uploader's key, as the environment file its service reads (offline/node_etcd.py)
+    etcd = dict(line.split("=", 1) for line in (vault / "shopfloor/node.etcd-snapshot/aws").read_text().splitlines())
+    assert etcd == {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    assert "--user-name pilsen-shopfloor-etcd" in (calls / "aws").read_text()
+    assert [line.split()[0] for line in (calls / "vault").read_text().splitlines()] == ["-mount=pilsen"] * 3
     assert all(line.endswith(" 600") for line in (calls / "vault").read_text().splitlines())
 
 
@@ -115,6 +119,7 @@ def test_the_gcp_writer_gets_a_key_of_its_own_account(tmp_path: Path) -> None:
     )
     assert (vault / "plant/addon.velero/gcp").read_text() == '{"type": "service_account"}'
     assert sorted(p.name for p in (vault / "plant/addon.velero").iterdir()) == ["aws", "azure", "gcp"]
+    assert sorted(p.name for p in (vault / "plant/node.etcd-snapshot").iterdir()) == ["aws"]
 
 
 @pytest.mark.parametrize("stack", ["dev", "pilsen", "rheinfeld"])
@@ -123,7 +128,8 @@ def test_a_cluster_reaching_every_store_as_itself_needs_no_script(stack: str) ->
     for cluster in config.clusters:
         identity = cluster.workload_identity
         own_only = identity is not None and set(config.backup.stores()) == {identity.cloud}
-        assert (credential_script(config, cluster) is None) == own_only, cluster.name
+        etcd = config.backup.etcd is not None and cluster.distribution in ("k3s", "rke2")
+        assert (credential_script(config, cluster) is None) == (own_only and not etcd), cluster.name
 
 
 def test_no_script_without_vault() -> None:

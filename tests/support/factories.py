@@ -61,6 +61,8 @@ def valid_raw() -> dict[str, Any]:
                 "resourceGroup": "testwerk-backup",
                 "location": "westeurope",
             },
+            # the k3s cluster's etcd, encrypted on its servers to a public key and uploaded to the AWS store
+            "etcd": {"recipients": ["age1j2zjzd2st6gjstjtxn22x6guxduy9ev3340sn7y4nvp93lpay5nqxrjp53"], "store": "aws"},
             "policies": [
                 {"name": "critical", "criticality": ["critical"], "schedule": "0 * * * *"},
                 {"name": "lines", "criticality": ["standard", "high"], "schedule": "15 */4 * * *"},
