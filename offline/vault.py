@@ -64,6 +64,8 @@ def credential_script(config: FactoryConfig, cluster: ClusterConfig) -> str | No
         "# or its state.",
         "set -eu",
         "umask 077",
+        # a step that fails leaves no credential file behind (the key it made stays in the cloud: delete it there)
+        'trap \'for f in *.cred; do if [ -e "$f" ]; then shred -u "$f"; fi; done\' EXIT',
     ]
     common = {"factory": config.factory.name, "cluster": cluster.name, "vault_path": vault.path}
     velero_folder = vault_folder(cluster.name, addon_scope(velero.NAME))

@@ -379,7 +379,7 @@ def _check_rpo(
             )
 
 
-def check_writers(
+def check_cluster_backups(
     environment: str | None,
     backup: BackupConfig | None,
     vault: bool,
@@ -388,8 +388,9 @@ def check_writers(
     lines: Sequence[object | None],
     problems: Problems,
 ) -> None:
-    """Every cluster whose lines a policy backs up reaches a store, and `backup.azure.writers` names clusters that
-    need it: a backup that cannot be written is a config error, not a Velero log line after the loss."""
+    """Per cluster: one whose lines a policy backs up reaches a store, `backup.azure.writers` names clusters that
+    need it, and in production a k3s/RKE2 cluster's etcd is snapshotted (`backup.etcd`) — a backup that cannot be
+    written is a config error, not a log line found after the loss."""
     if backup is None or not backup.enabled:
         return
     names = [field(cluster, "name") for _, cluster in present(clusters)]
@@ -400,6 +401,11 @@ def check_writers(
             problems.add(path, _unknown("cluster", name, names))
         elif not vault:
             problems.add(path, "needs security.vault: the service principal's credential comes from Vault only")
+    if backup.etcd is not None and backup.etcd.store == "aws" and not vault:
+        problems.add(
+            ("backup", "etcd", "store"),
+            "'aws' needs security.vault: the servers' store key goes from the cloud into Vault and from there to them",
+        )
     covered = _covered_clusters(backup, lines)
     for i, cluster in present(clusters):
         name, identity = field(cluster, "name"), field(cluster, "workload_identity")

@@ -52,7 +52,6 @@ class Writer:
 
     cloud: Cloud
     principal: pulumi.Input[str]  # the IAM user name, the service account's e-mail, the service principal's id
-    resources: tuple[pulumi.Resource, ...]  # the principal and its grants: what a location waits for
 
 
 def etcd_writes_to_aws(config: FactoryConfig, cluster: ClusterConfig) -> bool:
@@ -106,8 +105,8 @@ def credential_writer(
     if azure_principal is None:
         raise ValueError(f"cluster {cluster}: an Azure writer needs its service principal (backup.azure.writers)")
     assert location.provider is not None  # the Azure store's own provider: the grant is on its container
-    grants = azure_store.grant_writer(owner, key, location, azure_principal, provider=location.provider)
-    return Writer("azure", azure_principal, tuple(grants))
+    azure_store.grant_writer(owner, key, location, azure_principal, provider=location.provider)
+    return Writer("azure", azure_principal)
 
 
 def _cloud_opts(owner: FactoryComponent[Any], location: StoreLocation) -> pulumi.ResourceOptions:
@@ -124,14 +123,14 @@ def _aws(owner: FactoryComponent[Any], key: str, location: StoreLocation, name: 
     group = owner.own(
         f"{key}-group", aws.iam.Group(owner.child_name(f"{key}-group"), name=name, path=IAM_PATH, opts=opts)
     )
-    membership = owner.own(
+    owner.own(
         f"{key}-membership",
         aws.iam.UserGroupMembership(
             owner.child_name(f"{key}-membership"), user=user.name, groups=[group.name], opts=opts
         ),
     )
-    policy = aws_store.grant_writer(owner, key, location, group.name, prefix, group=True)
-    return Writer("aws", user.name, (user, group, membership, policy))
+    aws_store.grant_writer(owner, key, location, group.name, prefix, group=True)
+    return Writer("aws", user.name)
 
 
 def _gcp(owner: FactoryComponent[Any], key: str, location: StoreLocation, account_id: str, prefix: str) -> Writer:
@@ -146,8 +145,8 @@ def _gcp(owner: FactoryComponent[Any], key: str, location: StoreLocation, accoun
         ),
     )
     member = account.email.apply(lambda email: f"serviceAccount:{email}")
-    grants = gcp_store.grant_writer(owner, owner.child_name(key), location, member, prefix)
-    return Writer("gcp", account.email, (account, *grants))
+    gcp_store.grant_writer(owner, owner.child_name(key), location, member, prefix)
+    return Writer("gcp", account.email)
 
 
 def credential_steps(
@@ -160,14 +159,16 @@ def credential_steps(
     file = f"{purpose}-{cloud}.cred"
     if isinstance(store, AwsStoreConfig) and purpose == ETCD_PURPOSE:
         make = [
-            f"set -- $(aws iam create-access-key --user-name {principal_name(factory, cluster, purpose)} \\",
+            f"KEY=$(aws iam create-access-key --user-name {principal_name(factory, cluster, purpose)} \\",
             "  --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)",
+            "set -- $KEY",
             f'printf \'AWS_ACCESS_KEY_ID=%s\\nAWS_SECRET_ACCESS_KEY=%s\\n\' "$1" "$2" > {file}',
         ]
     elif isinstance(store, AwsStoreConfig):
         make = [
-            f"set -- $(aws iam create-access-key --user-name {principal_name(factory, cluster, purpose)} \\",
+            f"KEY=$(aws iam create-access-key --user-name {principal_name(factory, cluster, purpose)} \\",
             "  --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)",
+            "set -- $KEY",
             f'printf \'[default]\\naws_access_key_id=%s\\naws_secret_access_key=%s\\n\' "$1" "$2" > {file}',
         ]
     elif isinstance(store, GcpStoreConfig):
@@ -177,7 +178,8 @@ def credential_steps(
         assert isinstance(store, AzureStoreConfig)
         make = [
             f"CLIENT_ID=$(az ad sp show --id {store.writers[cluster]} --query appId -o tsv)",
-            'SECRET=$(az ad app credential reset --id "$CLIENT_ID" --append --query password -o tsv)',
+            "# a client secret expires (the CLI's default is one year): rotate before it does, or the location fails",
+            'SECRET=$(az ad app credential reset --id "$CLIENT_ID" --append --years 1 --query password -o tsv)',
             f"printf 'AZURE_SUBSCRIPTION_ID={store.subscription_id}\\nAZURE_TENANT_ID={store.tenant_id}\\n"
             f"AZURE_RESOURCE_GROUP={store.resource_group}\\nAZURE_CLOUD_NAME=AzurePublicCloud\\n"
             f'AZURE_CLIENT_ID=%s\\nAZURE_CLIENT_SECRET=%s\\n\' "$CLIENT_ID" "$SECRET" > {file}',

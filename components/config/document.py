@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
 
-from components.backup.config import BackupConfig, check_backup, check_writers
+from components.backup.config import BackupConfig, check_backup, check_cluster_backups
 from components.config.factory import (
     ClusterConfig,
     FactoryIdentity,
@@ -109,7 +109,7 @@ def cross_check(sections: Sections, problems: Problems) -> None:
     check_backup(sections.environment, sections.timezone, sections.backup, sections.lines, problems)
     if sections.security is not None:  # else whether Vault delivers credentials is unknown
         vault = sections.security.vault is not None
-        check_writers(
+        check_cluster_backups(
             sections.environment,
             sections.backup,
             vault,

@@ -102,7 +102,7 @@ def nearest(
     cloud, else the safest of the others."""
     candidates = {c: s for c, s in stores.items() if c not in excluded}
     if not candidates:
-        raise ValueError("no store left")  # the caller refuses this input first
+        raise ValueError("no store left")  # the caller refuses this input first (procedure._written)
     own = own_cloud(cluster)
     reasons = [own_cloud_phrase(cluster)]
     if own in candidates:

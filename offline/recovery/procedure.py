@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from components.backup.config import CLOUDS, Cloud
+from components.backup.config import CLOUDS, Cloud, StoreConfig
 from components.backup.etcd.uploader import object_prefix
 from components.backup.stores import aws as aws_store
 from components.backup.stores import azure as azure_store
@@ -72,6 +72,21 @@ MINUTES = {
     "checks": 20,  # describe, `pulumi up --refresh` re-running both proofs, pods Ready
     "return": 10,
 }
+
+
+def _written(
+    ctx: Context, cluster: ClusterConfig, excluded: frozenset[Cloud] = frozenset()
+) -> dict[Cloud, StoreConfig]:
+    """The stores holding the cluster's backups, outside `excluded`; a cluster with none has nothing to restore."""
+    stores = written_stores(ctx.config, cluster)
+    if not set(stores) - excluded:
+        lost = f" outside {', '.join(sorted(excluded))}" if excluded else ""
+        raise RecoveryInputError(
+            "--cluster" if not excluded else "--cloud",
+            f"cluster '{cluster.name}' writes its backups to no store{lost} "
+            f"({', '.join(stores) or 'none'}): no copy to restore from",
+        )
+    return stores
 
 
 class RecoveryInputError(Exception):
@@ -450,7 +465,7 @@ def _offsite(config: FactoryConfig, cluster: ClusterConfig) -> tuple[str, tuple[
     prefix = f"{where.bucket}/{object_prefix(cluster.name)}/"
     tool = "age -d -i <recipient's private key file>" if etcd.scheme == "age" else "gpg --decrypt"
     ext = ".age" if etcd.scheme == "age" else ".gpg"
-    endpoint = f" --endpoint-url {where.endpoint}" if where.endpoint else ""
+    endpoint = f" --endpoint-url {where.endpoint}" if where.endpoint else f" --region {where.region}"
     return (
         f"Every server uploads each snapshot, encrypted to the recipients' public keys ({etcd.scheme}), to "
         f"`{prefix}`: a recipient decrypts the newest one from before the loss on a trusted machine, and the "
@@ -492,7 +507,8 @@ def etcd_step(
     commands = (
         *fetch,
         f"# every server:  systemctl stop {service}",
-        f"SNAPSHOT={data}/server/db/snapshots/<snapshot>   # a decrypted copy, or `{SNAPSHOT_LIST[dist]}` lists them",
+        f"SNAPSHOT={data}/server/db/snapshots/<snapshot>.zip   # the decrypted copy, put there on the first server;"
+        f" or a local one: `{SNAPSHOT_LIST[dist]}`",
         "TOKEN='<the original server token>'",
         "# first server (a local file: --etcd-s3=false keeps it from looking in S3):",
         f'{dist} server --cluster-reset --cluster-reset-restore-path="$SNAPSHOT" --token="$TOKEN"',
@@ -627,7 +643,7 @@ def _finish(
 def namespace_lost(ctx: Context) -> list[ClusterRecovery]:
     line = _line_for_namespace(ctx.config, ctx.request)
     cluster = ctx.config.cluster(line.cluster)
-    choice = nearest(cluster, written_stores(ctx.config, cluster), ctx.config.environment, frozenset())
+    choice = nearest(cluster, _written(ctx, cluster), ctx.config.environment, frozenset())
     recovery = ClusterRecovery(cluster, choice, sources=_ordered_lines(ctx.config, [line]))
     recovery.steps += [
         connect_step(ctx.stack, cluster),
@@ -655,7 +671,7 @@ def namespace_lost(ctx: Context) -> list[ClusterRecovery]:
 def _lost_cluster(
     ctx: Context, cluster: ClusterConfig, *, site: bool, excluded: frozenset[Cloud] = frozenset()
 ) -> ClusterRecovery:
-    choice = nearest(cluster, written_stores(ctx.config, cluster), ctx.config.environment, excluded)
+    choice = nearest(cluster, _written(ctx, cluster, excluded), ctx.config.environment, excluded)
     sources = _ordered_lines(ctx.config, ctx.config.lines_on(cluster.name))
     recovery = ClusterRecovery(cluster, choice, sources=sources)
     clouds = [c for c in ctx.written(cluster) if c not in excluded]
@@ -783,7 +799,7 @@ def _keep_running(ctx: Context, cluster: ClusterConfig, lost: Cloud) -> ClusterR
 def ransomware(ctx: Context) -> list[ClusterRecovery]:
     cluster = _require_cluster(ctx.config, ctx.request)
     compromised = frozenset({ctx.request.cloud}) if ctx.request.cloud else frozenset()
-    choice = untouched(cluster, written_stores(ctx.config, cluster), ctx.config.environment, compromised)
+    choice = untouched(cluster, _written(ctx, cluster), ctx.config.environment, compromised)
     sources = _ordered_lines(ctx.config, ctx.config.lines_on(cluster.name))
     recovery = ClusterRecovery(cluster, choice, sources=sources)
     recovery.steps += [

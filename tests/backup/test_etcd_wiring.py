@@ -66,3 +66,20 @@ def test_the_cluster_lost_procedure_fetches_and_decrypts_the_off_site_copy(
     text = capsys.readouterr().out
     assert "aws s3 cp s3://pilsen-backup-210987654321-eu-central-1/etcd/shopfloor/<snapshot>.zip.age ." in text
     assert "age -d -i <recipient's private key file> <snapshot>.zip.age > <snapshot>.zip" in text
+
+
+def test_the_aws_store_for_etcd_needs_vault_for_its_key() -> None:
+    raw = mutate(valid_raw(), "security.vault", DELETE)
+    with pytest.raises(FactoryConfigError) as error:
+        load_factory_config(raw)
+    assert "factory-floor:backup.etcd.store: 'aws' needs security.vault" in str(error.value)
+
+
+def test_the_uploader_trusts_the_stores_own_md5_check_not_the_kms_etag(tmp_path: Path) -> None:
+    """An SSE-KMS object's ETag is not its MD5: rclone's own comparison would call every upload corrupt and delete
+    it, leaving a delete marker over the locked copy. The service tells rclone to skip it (S3 checks Content-MD5)."""
+    _settings, config = load_config(ROOT, "pilsen")
+    write_node_config(tmp_path, config)
+    root = tmp_path / "node-config" / "shopfloor" / "etcd-snapshot" / "root"
+    service = (root / "etc/systemd/system" / f"{UNIT}.service").read_text()
+    assert "RCLONE_IGNORE_CHECKSUM=true" in service

@@ -25,12 +25,14 @@ from offline.recovery.choice import own_cloud, written_stores
 from offline.recovery.procedure import (
     MINUTES,
     Procedure,
+    RecoveryInputError,
     Request,
     Step,
     build,
     timings,
 )
 from offline.recovery.text import clock, render
+from offline.stackfile import load_config
 from tests.support.projects import dev_with, project_copy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -409,4 +411,17 @@ def test_the_disaster_recovery_page_shows_a_generated_procedure_as_generated() -
     example = page.split("<!-- generated: " + command + " -->\n````markdown\n", 1)[1].split("````\n", 1)[0]
     assert example == render(procedure("pilsen", "namespace-lost", namespace="line-weld")), (
         "docs/disaster-recovery.md shows a stale procedure: paste the output of the command again"
+    )
+
+
+def test_a_cluster_whose_only_store_is_lost_gets_a_clear_refusal_not_a_traceback() -> None:
+    """Without Vault, rheinfeld's EKS cluster writes to the AWS store alone (its own identity): losing that account
+    leaves it no copy, and the procedure says so at the option to blame."""
+    _settings, config = load_config(ROOT, "rheinfeld")
+    security = config.security.model_copy(update={"vault": None})
+    no_vault = config.model_copy(update={"security": security})
+    with pytest.raises(RecoveryInputError) as error:
+        build(no_vault, Request("rheinfeld", "cloud-account-lost", cluster="cloud", cloud="aws"))
+    assert str(error.value) == (
+        "--cloud: cluster 'cloud' writes its backups to no store outside aws (aws): no copy to restore from"
     )
