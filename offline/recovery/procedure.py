@@ -474,6 +474,8 @@ def _offsite(config: FactoryConfig, cluster: ClusterConfig) -> tuple[str, tuple[
             f"aws s3 ls s3://{prefix}{endpoint}   # newest from before the loss",
             f"aws s3 cp s3://{prefix}<snapshot>.zip{ext} .{endpoint}",
             f"{tool} <snapshot>.zip{ext} > <snapshot>.zip   # on the recovery team's machine; copy to the first server",
+            f"aws s3 cp s3://{prefix}server-token-<hash>{ext} .{endpoint}   # the newest from before the loss",
+            f'TOKEN="$({tool} server-token-<hash>{ext})"   # decrypted by the recovery team, set on the first server',
         ),
     )
 
@@ -485,6 +487,12 @@ def etcd_step(
     dist = cluster.distribution
     data, service = DATA_DIR[dist], SERVICE[dist]
     offsite_text, fetch = _offsite(config, cluster) if config is not None else ("", ())
+    token_text = (
+        "every server escrows it beside the snapshots, encrypted the same way (`server-token-<hash>`, the newest "
+        "from before the loss); decrypt it like a snapshot. "
+        if fetch
+        else "`server/token` of a surviving server, or wherever the site keeps it. "
+    )
     hosts = (
         "on new hosts (the site's were lost), installed as before with the node settings `make plan` writes"
         if new_hosts
@@ -500,8 +508,9 @@ def etcd_step(
         f"({kubeconfig_home(cluster.kubeconfig.secret_key, environments)}) and go on: every step below also works "
         "on an empty cluster, the "
         "read-only step after `pulumi up`.",
-        "`--token` is the cluster's original server token (`server/token` of a lost server; escrow is item 5, not "
-        "built): required on new hosts. A single-server cell without `cluster-init` keeps SQLite "
+        "`--token` is the cluster's original server token, required on new hosts: "
+        + token_text
+        + "A single-server cell without `cluster-init` keeps SQLite "
         f"(`{data}/server/db/state.db`) instead: restore that file with {service} stopped.",
     )
     commands = (
@@ -509,7 +518,7 @@ def etcd_step(
         f"# every server:  systemctl stop {service}",
         f"SNAPSHOT={data}/server/db/snapshots/<snapshot>.zip   # the decrypted copy, put there on the first server;"
         f" or a local one: `{SNAPSHOT_LIST[dist]}`",
-        "TOKEN='<the original server token>'",
+        *(() if fetch else ("TOKEN='<the original server token>'",)),
         "# first server (a local file: --etcd-s3=false keeps it from looking in S3):",
         f'{dist} server --cluster-reset --cluster-reset-restore-path="$SNAPSHOT" --token="$TOKEN"',
         f"systemctl start {service}",

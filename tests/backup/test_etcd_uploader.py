@@ -323,3 +323,20 @@ def test_a_managed_cluster_gets_no_uploader() -> None:
     eks = EDGE.model_copy(update={"distribution": "eks"})
     with pytest.raises(ValueError, match="only ours on k3s and RKE2"):
         service_unit(eks, ETCD, AWS)
+
+
+def test_the_server_token_is_escrowed_encrypted_once_per_content(server: Server, identity: Path) -> None:
+    """A restore on new hosts needs the cluster's original token (`--token`): it goes to the store like a snapshot,
+    only as ciphertext, once per content, and its marker survives the pruning of snapshot markers."""
+    token = server.root / "token"
+    token.write_text("K10abc::server:SECRET-TOKEN-VALUE\n")
+    assert server.run(TOKEN_FILE=str(token)).returncode == 0
+    assert server.run(TOKEN_FILE=str(token)).returncode == 0
+    [(key, _digest)] = server.uploads()
+    name = f"server-token-{hashlib.sha256(token.read_bytes()).hexdigest()[:16]}.age"
+    assert key == f"{PREFIX}/{name}"
+    stored = (server.store / name).read_bytes()
+    assert b"SECRET-TOKEN-VALUE" not in stored and age_decrypt(identity, server.store / name) == token.read_bytes()
+    token.write_text("K10abc::server:ROTATED\n")
+    assert server.run(TOKEN_FILE=str(token)).returncode == 0
+    assert len(server.uploads()) == 2, "a new token is a new object; the old one stays"

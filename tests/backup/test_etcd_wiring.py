@@ -66,6 +66,9 @@ def test_the_cluster_lost_procedure_fetches_and_decrypts_the_off_site_copy(
     text = capsys.readouterr().out
     assert "aws s3 cp s3://pilsen-backup-210987654321-eu-central-1/etcd/shopfloor/<snapshot>.zip.age ." in text
     assert "age -d -i <recipient's private key file> <snapshot>.zip.age > <snapshot>.zip" in text
+    # the original server token a reset on new hosts needs, escrowed beside the snapshots
+    assert "s3://pilsen-backup-210987654321-eu-central-1/etcd/shopfloor/server-token-<hash>.age" in text
+    assert 'TOKEN="$(age -d -i <recipient\'s private key file> server-token-<hash>.age)"' in text
 
 
 def test_the_aws_store_for_etcd_needs_vault_for_its_key() -> None:

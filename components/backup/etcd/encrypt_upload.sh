@@ -9,6 +9,8 @@
 #   SCHEME          age | openpgp
 #   TARGET          the rclone destination prefix, e.g. store:bucket/etcd/<cluster>
 #   SETTLE_SECONDS  only snapshots unchanged this long: k3s/RKE2 write a compressed snapshot in place
+#   TOKEN_FILE      optional: the server's token, which a restore on new hosts needs (`--token`); escrowed like a
+#                   snapshot, once per content, as server-token-<first 16 hex of its SHA-256>
 #
 # Exit status 0 when every settled snapshot is in the store; 1 when any failed (the others still went).
 set -eu
@@ -106,9 +108,17 @@ for snapshot in "$SNAPSHOT_DIR"/*; do
   ship "$snapshot" "$name" || failed=1
 done
 
+# the token a restore on new hosts needs: lost with the site unless it is kept apart, encrypted like the snapshots
+# (its hash names the object: 16 hex of a SHA-256 tell nothing of a random token, and a new token is a new object)
+if [ -n "${TOKEN_FILE:-}" ] && [ -s "$TOKEN_FILE" ]; then
+  token="server-token-$(sha256sum "$TOKEN_FILE" | cut -c1-16)"
+  if [ ! -e "$DONE/$token" ]; then ship "$TOKEN_FILE" "$token" || failed=1; fi
+fi
+
 # markers of snapshots the distribution has pruned (retention): nothing left to upload, keep the state small
 for marker in "$DONE"/*; do
   [ -e "$marker" ] || continue
+  case "${marker##*/}" in server-token-*) continue ;; esac
   [ -e "$SNAPSHOT_DIR/${marker##*/}" ] || rm -f "$marker"
 done
 exit "$failed"

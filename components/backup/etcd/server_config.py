@@ -26,6 +26,7 @@ class SnapshotDistribution:
     drop_in_dir: str
     snapshot_dir: str
     server_service: str  # its systemd unit on a server node
+    token_file: str  # the server token a `--cluster-reset` on new hosts needs (`<server data dir>/token`)
 
 
 # Our own table, not components/security/server_config.py's (capabilities meet only in core): the same paths,
@@ -40,12 +41,14 @@ SNAPSHOT_DISTRIBUTIONS: dict[str, SnapshotDistribution] = {
         drop_in_dir="/etc/rancher/k3s/config.yaml.d",
         snapshot_dir="/var/lib/rancher/k3s/server/db/snapshots",
         server_service="k3s",
+        token_file="/var/lib/rancher/k3s/server/token",
     ),
     "rke2": SnapshotDistribution(
         config_file="/etc/rancher/rke2/config.yaml",
         drop_in_dir="/etc/rancher/rke2/config.yaml.d",
         snapshot_dir="/var/lib/rancher/rke2/server/db/snapshots",
         server_service="rke2-server",
+        token_file="/var/lib/rancher/rke2/server/token",
     ),
 }
 MANAGED = {"eks": "Amazon EKS", "gke": "Google GKE", "aks": "Azure AKS"}

@@ -146,6 +146,7 @@ def script_environment(cluster: ClusterConfig, etcd: EtcdSnapshotConfig, target:
         "SCHEME": etcd.scheme,
         "TARGET": f"{REMOTE}:{target.bucket}/{object_prefix(cluster.name)}",
         "SETTLE_SECONDS": str(SETTLE_SECONDS),
+        "TOKEN_FILE": distribution.token_file,  # escrowed with the snapshots: a restore on new hosts needs it
         **rclone_environment(target),
     }
 
