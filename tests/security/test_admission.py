@@ -211,6 +211,13 @@ def test_webhook_fails_open_only_when_a_disposable_stack_says_so(runs: Runs) -> 
 SYSTEM = ["kube-node-lease", "kube-public", "kube-system"]
 VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
 VAP_BINDING = f"{VAP}Binding"
+
+
+def in_tree(recording: Recording, kind: str) -> list[Any]:
+    """Admission control's policies or bindings (the restore drill's scope policy is tests/backup/'s)."""
+    return [r for r in recording.of_type(kind) if "-admission-vap-" in r.name]
+
+
 CRITICAL = [
     "factory-floor-no-external-ips",
     "factory-floor-no-host-namespaces",
@@ -286,8 +293,8 @@ def test_kubernetes_own_namespaces_get_the_ignore_label_by_patch_after_the_webho
 def test_single_node_cells_hold_the_critical_rules_in_tree(recording: Recording) -> None:
     """#9 finding 7: ValidatingAdmissionPolicies on the edge-small cluster only (the cloud cluster runs
     Gatekeeper with replicas), bound like the constraints, denying in production, and independent of Gatekeeper."""
-    policies = {r.inputs["metadata"]["name"]: r for r in recording.of_type(VAP)}
-    bindings = {r.inputs["metadata"]["name"]: r for r in recording.of_type(VAP_BINDING)}
+    policies = {r.inputs["metadata"]["name"]: r for r in in_tree(recording, VAP)}
+    bindings = {r.inputs["metadata"]["name"]: r for r in in_tree(recording, VAP_BINDING)}
     assert sorted(policies) == CRITICAL and sorted(bindings) == CRITICAL
     assert all(r.name.startswith("testwerk-edge-admission-vap-") for r in [*policies.values(), *bindings.values()])
     chart = named(recording, "testwerk-edge-admission-gatekeeper")
@@ -312,14 +319,15 @@ def test_a_disposable_stack_rolls_the_policies_out_like_its_constraints(
     runs: Runs, action: str, expected: list[str]
 ) -> None:
     raw = mutate(mutate(secure_raw(), "environment", "staging"), "security.gatekeeper.enforcementAction", action)
-    bindings = runs.main(raw).of_type(VAP_BINDING)
+    bindings = in_tree(runs.main(raw), VAP_BINDING)
     assert len(bindings) == 3 and all(b.inputs["spec"]["validationActions"] == expected for b in bindings)
 
 
 def test_a_cell_at_kubernetes_1_29_gets_no_policies(runs: Runs) -> None:
     """admissionregistration.k8s.io/v1 is served from 1.30; 1.29's v1beta1 needs a feature gate."""
     recording = runs.main(mutate(secure_raw(), "clusters.0.kubernetesVersion", "1.29"))
-    assert not recording.of_type(VAP) and not recording.of_type(VAP_BINDING)
+    assert not in_tree(recording, VAP) and not in_tree(recording, VAP_BINDING)
+    assert not [r for r in recording.of_type(VAP) if r.name.startswith("testwerk-edge-")], "nor the drill's scope"
     assert recording.of_type("kubernetes:core/v1:NamespacePatch")  # the webhook exemptions do not depend on it
 
 

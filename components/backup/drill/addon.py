@@ -10,6 +10,7 @@ when Velero has that location, so every CronJob tests a location that is there.
 from __future__ import annotations
 
 from components.backup import velero
+from components.backup.drill import admission
 from components.backup.drill.manifests import (
     COMPONENT,
     DRILL,
@@ -40,11 +41,13 @@ def _marker(ctx: ClusterContext) -> list[Manifest]:
 
 def _drills(ctx: ClusterContext) -> list[Manifest]:
     factory, drill, timezone = ctx.factory.factory.name, ctx.factory.backup.drill, ctx.factory.factory.timezone
-    return [
+    locations = [
         manifest
         for cloud in velero.clouds(ctx)
         for manifest in location_manifests(factory, ctx.cluster.name, cloud, timezone=timezone, drill=drill)
     ]
+    # the scope of the drill accounts' requests, in force before any CronJob (applied last) can run
+    return [*admission.manifests(factory, ctx.cluster), *locations]
 
 
 def _network(_ctx: ClusterContext) -> NetworkNeeds:
