@@ -13,6 +13,7 @@ import yaml
 from components.backup.etcd.server_config import managed_cluster_note, snapshot_config, snapshot_distribution
 from components.backup.etcd.uploader import (
     PACKAGES,
+    SSE_KMS_VARIABLES,
     STORE_CREDENTIAL,
     UNIT,
     Target,
@@ -82,7 +83,8 @@ def _readme(config: FactoryConfig, cluster: ClusterConfig, paths: list[str], whe
         "3. Copy every file under `root/` to the same path on the server, keeping its mode:",
         *(f"   - `{path}`" for path in paths),
         f"4. The store credential, root-only, at `{STORE_CREDENTIAL.path}` (mode 0600, variables {credential}).",
-        "   For the AWS store it is the key of the writer `pulumi up` made for this cluster, which",
+        "   For the AWS store it is the key of the writer `pulumi up` made for this cluster, plus",
+        f"   {' and '.join(SSE_KMS_VARIABLES)} (the store's own KMS key, which every upload names), which",
         f"   `build/<stack>/vault/{cluster.name}-credentials.sh` puts into Vault; copy it from there:",
         f"   `(umask 077; vault kv get -mount={mount} -field=cloud {cluster.name}/{NODE_FOLDER}/aws > store.env)`.",
         f"   It may write only `{object_prefix(cluster.name)}/` of `{where.bucket}`.",

@@ -33,6 +33,7 @@ from components.backup.config import (
     GcpStoreConfig,
     StoreConfig,
 )
+from components.backup.etcd.uploader import SSE_KMS_VARIABLES
 from components.backup.stores import aws as aws_store
 from components.backup.stores import azure as azure_store
 from components.backup.stores import gcp as gcp_store
@@ -41,6 +42,8 @@ from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.core.component import FactoryComponent
 
+# where `aws s3api get-bucket-encryption` names the bucket's default KMS key
+BUCKET_KEY_QUERY = "ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.KMSMasterKeyID"
 ETCD_PURPOSE = "etcd"  # the servers' snapshot uploader (components/backup/etcd/uploader.py)
 IAM_PATH = "/factory-floor/"  # every writer user and group, so an account's auditors find them in one place
 GCP_ACCOUNT_ID = re.compile(r"^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$")
@@ -158,11 +161,17 @@ def credential_steps(
     `make plan` writes them next to the Vault setup."""
     file = f"{purpose}-{cloud}.cred"
     if isinstance(store, AwsStoreConfig) and purpose == ETCD_PURPOSE:
+        bucket = aws_store.bucket_name(factory, store.account_id, "backup", store.region)
+        sse, key_id = SSE_KMS_VARIABLES
         make = [
             f"KEY=$(aws iam create-access-key --user-name {principal_name(factory, cluster, purpose)} \\",
             "  --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)",
             "set -- $KEY",
-            f'printf \'AWS_ACCESS_KEY_ID=%s\\nAWS_SECRET_ACCESS_KEY=%s\\n\' "$1" "$2" > {file}',
+            "# the store's own KMS key, which every upload names (components/backup/etcd/uploader.py)",
+            f"KMS=$(aws s3api get-bucket-encryption --bucket {bucket} --output text --query \\",
+            f"  '{BUCKET_KEY_QUERY}')",
+            f"printf 'AWS_ACCESS_KEY_ID=%s\\nAWS_SECRET_ACCESS_KEY=%s\\n{sse}=aws:kms\\n{key_id}=%s\\n' "
+            f'"$1" "$2" "$KMS" > {file}',
         ]
     elif isinstance(store, AwsStoreConfig):
         make = [

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.backup.etcd.server_config import snapshot_config
-from components.backup.etcd.uploader import SCRIPT, SCRIPT_PATH, UNIT
+from components.backup.etcd.uploader import SCRIPT, SCRIPT_PATH, SSE_KMS_VARIABLES, STORE_CREDENTIAL, UNIT
 from components.config.loader import load_factory_config
 from components.config.problems import FactoryConfigError
 from offline.node_config import write_node_config
@@ -78,11 +78,14 @@ def test_the_aws_store_for_etcd_needs_vault_for_its_key() -> None:
     assert "factory-floor:backup.etcd.store: 'aws' needs security.vault" in str(error.value)
 
 
-def test_the_uploader_trusts_the_stores_own_md5_check_not_the_kms_etag(tmp_path: Path) -> None:
-    """An SSE-KMS object's ETag is not its MD5: rclone's own comparison would call every upload corrupt and delete
-    it, leaving a delete marker over the locked copy. The service tells rclone to skip it (S3 checks Content-MD5)."""
+def test_the_uploader_names_the_stores_kms_key_from_its_credential_file(tmp_path: Path) -> None:
+    """An SSE-KMS object's ETag is not its MD5: unless rclone knows the upload is SSE-KMS it calls every upload
+    corrupt and deletes it, leaving a delete marker over the locked copy. The key's ARN exists only after `up`, so
+    it comes with the credential (tests/backup/test_writers.py), and the README says so."""
     _settings, config = load_config(ROOT, "pilsen")
     write_node_config(tmp_path, config)
-    root = tmp_path / "node-config" / "shopfloor" / "etcd-snapshot" / "root"
-    service = (root / "etc/systemd/system" / f"{UNIT}.service").read_text()
-    assert "RCLONE_IGNORE_CHECKSUM=true" in service
+    directory = tmp_path / "node-config" / "shopfloor" / "etcd-snapshot"
+    service = (directory / "root/etc/systemd/system" / f"{UNIT}.service").read_text()
+    assert f"EnvironmentFile={STORE_CREDENTIAL.path}" in service and "RCLONE_IGNORE_CHECKSUM" not in service
+    readme = (directory / "README.md").read_text()
+    assert all(variable in readme for variable in SSE_KMS_VARIABLES)

@@ -23,8 +23,12 @@ from tests.support.projects import ROOT
 # what the stand-ins answer: the secrets a cloud CLI would print, which must reach Vault and nowhere else
 ACCESS_KEY, SECRET_KEY, CLIENT_SECRET = "AKIAEXAMPLEKEY000001", "example/secret/key+1", "example~client~secret"
 CLIENT_ID = "11111111-2222-4333-8444-555555555555"
+STORE_KEY = "arn:aws:kms:eu-central-1:210987654321:key/0b1c2d3e-4f50-4617-8283-94a5b6c7d8e9"
 TOOLS = {
-    "aws": f'#!/bin/sh\necho "$*" >> "$CALLS/aws"\nprintf "%s\\t%s\\n" {ACCESS_KEY} "{SECRET_KEY}"\n',
+    "aws": (
+        '#!/bin/sh\necho "$*" >> "$CALLS/aws"\n'
+        f'case "$1" in s3api) echo {STORE_KEY};; *) printf "%s\\t%s\\n" {ACCESS_KEY} "{SECRET_KEY}";; esac\n'
+    ),
     "gcloud": '#!/bin/sh\necho "$*" >> "$CALLS/gcloud"\nprintf \'{"type": "service_account"}\' > "$5"\n',
     "az": (
         '#!/bin/sh\necho "$*" >> "$CALLS/az"\n'
@@ -100,7 +104,14 @@ def test_the_pilsen_script_hands_vault_the_files_velero_reads_and_keeps_no_copy(
     # into the stack's KV mount, and only readable by the script's user while it existed
     # the etcd uploader's key, as the environment file its service reads (offline/node_etcd.py)
     etcd = dict(line.split("=", 1) for line in (vault / "shopfloor/node.etcd-snapshot/aws").read_text().splitlines())
-    assert etcd == {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    assert etcd == {
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        # uploads name the store's own key: rclone then neither compares ETag with MD5 nor lets S3 pick aws/s3
+        "RCLONE_CONFIG_STORE_SERVER_SIDE_ENCRYPTION": "aws:kms",
+        "RCLONE_CONFIG_STORE_SSE_KMS_KEY_ID": STORE_KEY,
+    }
+    assert "s3api get-bucket-encryption --bucket pilsen-backup-210987654321-eu-central-1" in (calls / "aws").read_text()
     assert "--user-name pilsen-shopfloor-etcd" in (calls / "aws").read_text()
     assert [line.split()[0] for line in (calls / "vault").read_text().splitlines()] == ["-mount=pilsen"] * 3
     assert all(line.endswith(" 600") for line in (calls / "vault").read_text().splitlines())

@@ -75,6 +75,11 @@ class StoreCredential:
 
 
 STORE_CREDENTIAL = StoreCredential(f"{CONFIG_DIR}/store.env", ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"))
+# also in the credential file for the AWS store (see rclone_environment): encrypt with the store's own key
+SSE_KMS_VARIABLES = (
+    f"RCLONE_CONFIG_{REMOTE.upper()}_SERVER_SIDE_ENCRYPTION",
+    f"RCLONE_CONFIG_{REMOTE.upper()}_SSE_KMS_KEY_ID",
+)
 
 
 @dataclass(frozen=True)
@@ -122,11 +127,11 @@ def rclone_environment(target: Target) -> dict[str, str]:
         "UPLOAD_CUTOFF": UPLOAD_CUTOFF,
         **({"ENDPOINT": target.endpoint, "FORCE_PATH_STYLE": "true"} if target.endpoint else {}),
     }
-    # An SSE-KMS object's ETag is not its MD5, so rclone's check after the upload would call every upload corrupt,
-    # delete it (leaving a delete marker over the locked version) and retry forever (rclone backend/s3: etagIsNotMD5
-    # only when told of the KMS key, which the bucket's default encryption chooses here). The upload itself carries
-    # Content-MD5, which S3 verifies on receipt and Object Lock requires: integrity is still checked, by the store.
-    return {**{prefix + key: value for key, value in settings.items()}, "RCLONE_IGNORE_CHECKSUM": "true"}
+    # On the AWS store rclone must also be told the store's KMS key (SSE_KMS_VARIABLES, in the credential file: the
+    # key's ARN is known only after `pulumi up`): an SSE-KMS object's ETag is not its MD5, and only then does rclone
+    # not compare the two (backend/s3 etagIsNotMD5) — else it would call every upload corrupt and delete it, leaving
+    # a delete marker over the locked version. Naming the key also keeps S3 from using the AWS-managed one.
+    return {prefix + key: value for key, value in settings.items()}
 
 
 def _environment_line(name: str, value: str) -> str:
