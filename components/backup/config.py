@@ -388,9 +388,8 @@ def check_cluster_backups(
     lines: Sequence[object | None],
     problems: Problems,
 ) -> None:
-    """Per cluster: one whose lines a policy backs up reaches a store, `backup.azure.writers` names clusters that
-    need it, and in production a k3s/RKE2 cluster's etcd is snapshotted (`backup.etcd`) — a backup that cannot be
-    written is a config error, not a log line found after the loss."""
+    """Per cluster: one whose lines a policy backs up reaches a store, and `backup.azure.writers` names clusters
+    that need it — a backup that cannot be written is a config error, not a log line found after the loss."""
     if backup is None or not backup.enabled:
         return
     names = [field(cluster, "name") for _, cluster in present(clusters)]
@@ -409,12 +408,6 @@ def check_cluster_backups(
     covered = _covered_clusters(backup, lines)
     for i, cluster in present(clusters):
         name, identity = field(cluster, "name"), field(cluster, "workload_identity")
-        if environment == "production" and backup.etcd is None and field(cluster, "distribution") in ETCD_SELF_MANAGED:
-            problems.add(
-                ("backup", "etcd"),
-                f"cluster '{name}' ({field(cluster, 'distribution')}) keeps its state in its own etcd: production "
-                "needs encrypted off-site snapshots of it (recipients, schedule, store)",
-            )
         if name in covered and not reachable_stores(backup, name, identity, vault):
             problems.add(
                 ("clusters", i),
@@ -436,3 +429,19 @@ def _covered_clusters(backup: BackupConfig, lines: Sequence[object | None]) -> d
 def _unknown(kind: str, name: str, known: list[str]) -> str:
     hint = did_you_mean(name, known).strip()
     return f"unknown {kind} '{name}'" + (f" ({hint})" if hint else "")
+
+
+def check_etcd_clusters(
+    environment: str | None, backup: BackupConfig | None, clusters: Sequence[object | None], problems: Problems
+) -> None:
+    """In production a k3s/RKE2 cluster's etcd is snapshotted off-site (`backup.etcd`): without it, `site-lost`
+    means a fresh cluster. Judged whatever else of the document failed."""
+    if environment != "production" or backup is None or backup.etcd is not None:
+        return
+    for _, cluster in present(clusters):
+        if field(cluster, "distribution") in ETCD_SELF_MANAGED:
+            problems.add(
+                ("backup", "etcd"),
+                f"cluster '{field(cluster, 'name')}' ({field(cluster, 'distribution')}) keeps its state in its own "
+                "etcd: production needs encrypted off-site snapshots of it (recipients, schedule, store)",
+            )

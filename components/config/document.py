@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
 
-from components.backup.config import BackupConfig, check_backup, check_cluster_backups
+from components.backup.config import BackupConfig, check_backup, check_cluster_backups, check_etcd_clusters
 from components.config.factory import (
     ClusterConfig,
     FactoryIdentity,
@@ -107,6 +107,7 @@ def cross_check(sections: Sections, problems: Problems) -> None:
         check_site_dns(sections.environment, sections.clusters, sections.site.dns, problems)
     check_protection(sections.environment, sections.protection, problems)
     check_backup(sections.environment, sections.timezone, sections.backup, sections.lines, problems)
+    check_etcd_clusters(sections.environment, sections.backup, sections.clusters, problems)
     if sections.security is not None:  # else whether Vault delivers credentials is unknown
         vault = sections.security.vault is not None
         check_cluster_backups(

@@ -26,6 +26,12 @@ def test_production_refuses_a_k3s_cluster_without_encrypted_snapshots() -> None:
     with pytest.raises(FactoryConfigError) as error:
         load_factory_config(mutate(valid_raw(), "backup.etcd", DELETE))
     assert "factory-floor:backup.etcd: cluster 'edge' (k3s) keeps its state in its own etcd" in str(error.value)
+    # also when another section is broken: every problem at once
+    broken = mutate(mutate(valid_raw(), "backup.etcd", DELETE), "security.gatekeeper.allowedImages", ["*"])
+    with pytest.raises(FactoryConfigError) as error:
+        load_factory_config(broken)
+    assert "factory-floor:backup.etcd: cluster 'edge' (k3s)" in str(error.value)
+    assert "factory-floor:security.gatekeeper.allowedImages[0]" in str(error.value)
     staging = mutate(mutate(valid_raw(), "environment", "staging"), "backup.etcd", DELETE)
     assert load_factory_config(staging).backup.etcd is None
 
