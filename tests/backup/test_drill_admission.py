@@ -9,43 +9,22 @@ import copy
 from typing import Any
 
 import pytest
-from cel_expr_python import cel
-from cel_expr_python.ext import ext_strings
 
 from components.backup.drill import admission
 from components.backup.drill.config import DrillConfig
 from components.backup.drill.manifests import settings
 from components.config.loader import load_factory_config
+from tests.support.admission_cel import evaluate_policy
 from tests.support.factories import mutate, valid_raw
 from tests.support.runs import Runs
 
-ENV = cel.NewEnv(
-    variables={"object": cel.Type.DYN, "request": cel.Type.DYN, "variables": cel.Type.DYN},
-    extensions=[ext_strings.ExtStrings()],
-)
 [POLICY, BINDING] = admission.manifests("testwerk", load_factory_config(valid_raw()).cluster("edge"))
 DRILL_AWS = "system:serviceaccount:velero:restore-drill-aws"
 
 
 def evaluate(obj: dict[str, Any], username: str) -> list[str] | None:
     """None when the policy does not judge the request; else the messages of its failed validations."""
-    spec, request = POLICY["spec"], {"userInfo": {"username": username}}
-    for condition in spec["matchConditions"]:
-        if not ENV.compile(condition["expression"]).eval(data={"request": request}).value():
-            return None
-    variables: dict[str, Any] = {}
-    for variable in spec["variables"]:
-        data = {"object": obj, "request": request, "variables": variables}
-        variables[variable["name"]] = ENV.compile(variable["expression"]).eval(data=data).plain_value()
-    refused = []
-    for validation in spec["validations"]:
-        data = {"object": obj, "request": request, "variables": variables}
-        result = ENV.compile(validation["expression"]).eval(data=data).value()
-        assert isinstance(result, bool), (validation["expression"], result)  # an error would refuse (Fail)
-        if not result:
-            message = validation.get("messageExpression")
-            refused.append(str(ENV.compile(message).eval(data=data).value()) if message else validation["message"])
-    return refused
+    return evaluate_policy(POLICY, obj, username)
 
 
 def _drill_requests() -> tuple[dict[str, Any], dict[str, Any]]:

@@ -11,36 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cel_expr_python import cel
-from cel_expr_python.ext import ext_strings
 
 from components.config.factory import ClusterConfig
 from components.security import admission_policies as ap
 from components.security.gatekeeper.constraints import WORKLOAD_KINDS
+from tests.support.admission_cel import ENV, evaluate_policy
 from tests.support.factories import DELETE, mutate
 
-ENV = cel.NewEnv(
-    variables={"object": cel.Type.DYN, "oldObject": cel.Type.DYN, "variables": cel.Type.DYN},
-    extensions=[ext_strings.ExtStrings()],
-)
 POLICIES = {spec.name: ap.policy(spec, "testwerk") for spec in ap.POLICIES}
 
 
 def evaluate(name: str, obj: dict[str, Any]) -> list[str]:
     """The messages of every failed validation of policy `name` for `obj` (empty: admitted)."""
-    spec = POLICIES[name]["spec"]
-    variables: dict[str, Any] = {}
-    for variable in spec.get("variables", []):
-        value = ENV.compile(variable["expression"]).eval(data={"object": obj, "variables": variables})
-        variables[variable["name"]] = value.plain_value()
-    refused = []
-    for validation in spec["validations"]:
-        data = {"object": obj, "variables": variables}
-        result = ENV.compile(validation["expression"]).eval(data=data).value()
-        assert isinstance(result, bool), (validation["expression"], result)  # an error would refuse (Fail)
-        if not result:
-            message = validation.get("messageExpression")
-            refused.append(str(ENV.compile(message).eval(data=data).value()) if message else validation["message"])
+    refused = evaluate_policy(POLICIES[name], obj)
+    assert refused is not None  # these policies have no match conditions
     return refused
 
 
