@@ -8,8 +8,9 @@ from typing import Any
 
 from components.backup import velero
 from components.backup.drill.addon import ADDONS as DRILL_ADDONS
-from components.catalogue.mirror import image_reference
-from components.catalogue.model import AddOn, Chart, ClusterContext
+from components.backup.escrow.addon import ADDON as ESCROW_ADDON
+from components.catalogue.mirror import image_reference, mirror_image
+from components.catalogue.model import AddOn, Bundle, BundleChart, BundleImage, Chart, ClusterContext
 from components.catalogue.release import resolve
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
@@ -28,7 +29,7 @@ def _table(*addons: AddOn) -> dict[str, AddOn]:
     return {addon.name: addon for addon in addons}
 
 
-CATALOGUE: dict[str, AddOn] = _table(*SECURITY_ADDONS, *VERIFICATION_ADDONS, velero.ADDON, *DRILL_ADDONS)
+CATALOGUE: dict[str, AddOn] = _table(*SECURITY_ADDONS, *VERIFICATION_ADDONS, velero.ADDON, *DRILL_ADDONS, ESCROW_ADDON)
 
 
 def exempt_namespaces() -> dict[str, str]:
@@ -68,6 +69,36 @@ def line_images(config: FactoryConfig, cluster: ClusterConfig) -> tuple[str, ...
         [slot] = [slot for slot in addon.source.images if slot.repository_key == addon.line_image]
         found.append(image_reference(release.values, slot))
     return tuple(sorted(found))
+
+
+def bundle(config: FactoryConfig, cluster: ClusterConfig) -> Bundle:
+    """Every image (not the scanners' moving databases) and every chart the catalogue installs on one cluster,
+    pinned as the catalogue records them and as the cluster pulls them: what the escrow copies into the stores."""
+    ctx = ClusterContext(config, cluster, platform_namespaces())
+    mirror, chart_mirror = config.site.registry_mirror, config.site.chart_mirror
+    images: dict[str, BundleImage] = {}
+    charts: dict[tuple[str, str], BundleChart] = {}
+    for addon in CATALOGUE.values():
+        if not addon.enabled(ctx):
+            continue
+        pulled = set(resolve(addon, ctx).images())
+        for image in addon.images():
+            pull = mirror_image(image.reference, mirror)
+            if not image.moving and pull in pulled:
+                images[pull] = BundleImage(image.reference, pull)
+        source = addon.source
+        if isinstance(source, Chart) and source.archive is not None:
+            charts[(source.chart, addon.version)] = _bundle_chart(source.chart, addon.version, source, chart_mirror)
+    return Bundle(tuple(images[k] for k in sorted(images)), tuple(charts[k] for k in sorted(charts)))
+
+
+def _bundle_chart(chart: str, version: str, source: Chart, chart_mirror: str | None) -> BundleChart:
+    assert source.archive is not None
+    if chart_mirror is None:
+        return BundleChart(chart, version, source.archive, url=source.archive.url)
+    if chart_mirror.startswith("oci://"):
+        return BundleChart(chart, version, source.archive, oci=f"{chart_mirror[6:].rstrip('/')}/{chart}:{version}")
+    return BundleChart(chart, version, source.archive, url=f"{chart_mirror.rstrip('/')}/{chart}-{version}.tgz")
 
 
 def pack_settings(config: FactoryConfig) -> dict[str, Any]:

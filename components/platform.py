@@ -22,7 +22,7 @@ from components.config.stack_inputs import StackInputs
 from components.core.component import TOKEN_PREFIX, ComponentArgs, FactoryComponent, Protection, moved_children
 from components.core.contracts import LINE_WORKLOAD_SERVICE_ACCOUNT, cluster_identifier
 from components.identity.component import cloud_provider
-from components.inventory import line_images, platform_images, platform_namespaces
+from components.inventory import bundle, line_images, platform_images, platform_namespaces
 from components.lines.component import ProductionLine
 from components.lines.manifests import LineArgs, line_args
 from components.security.admission import AdmissionArgs, AdmissionControl
@@ -129,7 +129,12 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
             ),
         )
         self.recovery = None
-        recovery = RecoveryArgs(**after_gate, locations=args.locations, secrets=self.security.secret_delivery)
+        recovery = RecoveryArgs(
+            **after_gate,
+            locations=args.locations,
+            secrets=self.security.secret_delivery,
+            bundle=bundle(args.config, cluster),
+        )
         # only where Velero has a store to write to: no empty component on the others
         if velero.clouds(recovery.context) or etcd_writes_to_aws(args.config, cluster):
             self.recovery = self.own(

@@ -12,6 +12,11 @@ import yaml
 from components.backup import velero
 from components.backup.drill.addon import enabled
 from components.backup.drill.alerts import drill_rules
+from components.backup.escrow import addon as escrow_addon
+from components.backup.escrow import secrets_job
+from components.backup.escrow.alerts import EscrowJob, escrow_rules
+from components.backup.escrow.config import SECRETS_TIMEOUT_MINUTES, max_age
+from components.backup.escrow.manifests import IMAGES, SECRETS
 from components.catalogue.model import ClusterContext
 from components.config.document import FactoryConfig
 from components.inventory import platform_namespaces
@@ -35,4 +40,23 @@ def write_rules(out_dir: Path, config: FactoryConfig) -> list[str]:
         path = directory / f"{cluster.name}-restore-drill.yaml"
         path.write_text(yaml.safe_dump(drill_rules(config.backup.drill.max_age_hours, clouds), sort_keys=True))
         written.append(f"{cluster.name}: wrote {path} (restore drills of {', '.join(clouds)}: recording rules, alerts)")
+        jobs = escrow_jobs(config, ctx)
+        if jobs:
+            path = directory / f"{cluster.name}-escrow.yaml"
+            path.write_text(yaml.safe_dump(escrow_rules(jobs, clouds), sort_keys=True))
+            kinds = ", ".join(f"{job.what} escrow" for job in jobs)
+            written.append(f"{cluster.name}: wrote {path} ({kinds} into {', '.join(clouds)}: rules, alerts)")
     return written
+
+
+def escrow_jobs(config: FactoryConfig, ctx: ClusterContext) -> list[EscrowJob]:
+    """The escrow's jobs on one cluster, each with the staleness its schedule implies (escrow/config.max_age)."""
+    escrow, timezone = config.backup.escrow, config.factory.timezone
+    jobs = []
+    if escrow_addon.images_enabled(ctx):
+        age = max_age(escrow.images_schedule, timezone, escrow.images_timeout_minutes)
+        jobs.append(EscrowJob("images", IMAGES, "Image", "image and chart", int(age.total_seconds())))
+    if secrets_job.enabled(ctx):
+        age = max_age(escrow.secrets_schedule, timezone, SECRETS_TIMEOUT_MINUTES)
+        jobs.append(EscrowJob("secrets", SECRETS, "Secret", "Vault secret", int(age.total_seconds())))
+    return jobs

@@ -7,9 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.backup import velero
+from components.backup.escrow import addon as escrow_addon
+from components.backup.escrow import manifests as escrow_manifests
+from components.backup.escrow import secrets_job
 from components.backup.writers import ETCD_PURPOSE, credential_steps, etcd_writes_to_aws
 from components.catalogue.model import ClusterContext
-from components.catalogue.secrets import addon_scope, vault_folder
+from components.catalogue.secrets import addon_scope, auth_mount, vault_folder
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.inventory import CATALOGUE, platform_namespaces
@@ -52,6 +55,7 @@ def credential_script(config: FactoryConfig, cluster: ClusterConfig) -> str | No
     if vault is None:
         return None
     clouds = velero.credential_clouds(ctx) if velero.ADDON.enabled(ctx) else ()
+    escrow = clouds if escrow_addon.enabled(ctx) else ()
     etcd = etcd_writes_to_aws(config, cluster)
     if not clouds and not etcd:
         return None
@@ -69,9 +73,16 @@ def credential_script(config: FactoryConfig, cluster: ClusterConfig) -> str | No
     ]
     common = {"factory": config.factory.name, "cluster": cluster.name, "vault_path": vault.path}
     velero_folder = vault_folder(cluster.name, addon_scope(velero.NAME))
+    escrow_folder = vault_folder(cluster.name, addon_scope(escrow_manifests.NAME))
     for cloud in clouds:
-        out += ["", f"# Velero, {cloud}"]
-        out += credential_steps(cloud, stores[cloud], purpose=velero.NAME, folder=velero_folder, **common)
+        # on Azure the cluster's writers are one service principal (backup.azure.writers): one secret, both folders
+        shared = [escrow_folder] if cloud == "azure" and cloud in escrow else []
+        out += ["", f"# Velero, {cloud}" + (" (and the escrow: the same service principal)" if shared else "")]
+        out += credential_steps(cloud, stores[cloud], purpose=velero.NAME, folder=velero_folder, also=shared, **common)
+    for cloud in [cloud for cloud in escrow if cloud != "azure"]:
+        out += ["", f"# the escrow, {cloud}"]
+        purpose = escrow_manifests.NAME
+        out += credential_steps(cloud, stores[cloud], purpose=purpose, folder=escrow_folder, **common)
     if etcd:
         out += ["", "# the etcd snapshot uploader on every server, aws"]
         folder = vault_folder(cluster.name, NODE_FOLDER)
@@ -85,8 +96,28 @@ def addon_scopes(config: FactoryConfig, cluster: ClusterConfig) -> list[LineAcce
     ctx = ClusterContext(config, cluster, platform_namespaces())
     vault = config.security.vault
     assert vault is not None
-    return [
+    scopes = [
         addon_access(vault, cluster, addon.name, addon.namespace)
         for addon in CATALOGUE.values()
         if addon.enabled(ctx) and addon.secrets(ctx)
     ]
+    if secrets_job.enabled(ctx):
+        scopes.append(export_access(config, cluster))
+    return scopes
+
+
+def export_access(config: FactoryConfig, cluster: ClusterConfig) -> LineAccess:
+    """The secret escrow's export: read and list the whole cluster folder `<cluster>/` (every line's and add-on's,
+    nothing of another cluster), as the escrow's account with a token projected for Vault only."""
+    vault = config.security.vault
+    assert vault is not None  # secrets_job.enabled
+    role = secrets_job.role(config, cluster)
+    return LineAccess(
+        role=role,
+        policy=role,
+        auth_mount=auth_mount(vault, cluster),
+        namespace=escrow_manifests.NAMESPACE,
+        service_account=escrow_manifests.SERVICE_ACCOUNT,
+        folder=cluster.name,
+        audience=secrets_job.VAULT_AUDIENCE,
+    )

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from components.backup.drill.config import DrillConfig, check_drill
+from components.backup.escrow.config import EscrowConfig, check_escrow
 from components.backup.etcd.config import EtcdSnapshotConfig, check_etcd
 from components.config.problems import Problems, did_you_mean, field, present
 from components.config.schedule import Cron, longest_gap
@@ -229,6 +230,13 @@ class BackupConfig(StrictModel):
         default_factory=DrillConfig,
         description="The restore drill every cluster with Velero runs per backup location (on by default).",
     )
+    escrow: EscrowConfig = Field(
+        default_factory=EscrowConfig,
+        description=(
+            "What Velero does not back up, copied into the same stores under `escrow/<cluster>/`: the bundle's images "
+            "and charts, and the cluster's Vault secrets encrypted to public keys (both on by default)."
+        ),
+    )
     etcd: EtcdSnapshotConfig | None = Field(
         default=None,
         description=(
@@ -400,6 +408,8 @@ def check_cluster_backups(
             problems.add(path, _unknown("cluster", name, names))
         elif not vault:
             problems.add(path, "needs security.vault: the service principal's credential comes from Vault only")
+    etcd_recipients = list(backup.etcd.recipients) if backup.etcd is not None else None
+    check_escrow(backup.escrow, etcd_recipients, vault, environment, problems)
     if backup.etcd is not None and backup.etcd.store == "aws" and not vault:
         problems.add(
             ("backup", "etcd", "store"),

@@ -12,6 +12,8 @@ import pulumi
 from components.backup import names, velero
 from components.backup.config import BackupPolicy, Cloud
 from components.backup.drill import addon as drill_addon
+from components.backup.escrow import addon as escrow_addon
+from components.backup.escrow import manifests as escrow_manifests
 from components.backup.etcd.uploader import object_prefix
 from components.backup.stores import aws as aws_store
 from components.backup.stores import azure as azure_store
@@ -21,7 +23,7 @@ from components.backup.velero_plugins import PLUGINS
 from components.backup.writers import ETCD_PURPOSE, Writer, credential_writer, etcd_writes_to_aws
 from components.catalogue.capability import ClusterCapabilityArgs
 from components.catalogue.install import install, install_namespaces
-from components.catalogue.release import resolve
+from components.catalogue.release import Release, resolve
 from components.catalogue.secrets import AddonSecret, SecretDelivery, install_secrets
 from components.core import vocabulary as vocab
 from components.core.component import FactoryComponent
@@ -104,6 +106,18 @@ def restore_helper_config(factory: str) -> Manifest:
     }
 
 
+def escrow_store_config(factory: str, cluster: str, cloud: Cloud, location: StoreLocation) -> Manifest:
+    environment = escrow_manifests.store_environment(
+        cloud,
+        bucket=location.bucket,
+        cluster=cluster,
+        region=location.region,
+        key=location.key,
+        account=location.velero_config.get("storageAccount"),
+    )
+    return escrow_manifests.store_config(factory, cloud, environment)
+
+
 class DisasterRecovery(FactoryComponent[RecoveryArgs]):
     """Creates on one cluster, after its admission gate, when the cluster can write to a backup store
     (velero.clouds): the `velero` namespace (privileged for the node agents, with the reason) and Velero's chart;
@@ -123,13 +137,14 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
             return
         release = resolve(velero.ADDON, ctx)
         drills = {r.addon.name: r for r in args.releases(drill_addon.ADDONS)}
-        namespaces = install_namespaces(self, [release, *drills.values()], factory, cluster, COMPONENT)
+        escrow = args.releases([escrow_addon.ADDON])
+        namespaces = install_namespaces(self, [release, *drills.values(), *escrow], factory, cluster, COMPONENT)
         binding = addon_binding(self, release, factory, cluster)
         installed = install(self, release, namespaces[velero.NAMESPACE], binding)
         # Velero re-validates a location every minute (Unavailable until its credential Secret exists and its grant
         # holds), so a location waits for neither: the cluster's deepest chain stays gate -> namespace -> Role ->
         # binding, and the whole update no deeper than the stores' own chains
-        self._credentials(release.secrets, namespaces)
+        self._credentials([*release.secrets, *(secret for r in escrow for secret in r.secrets)], namespaces)
         self._object("restore-helper-config", restore_helper_config(factory), [namespaces[velero.NAMESPACE]])
         writers: dict[str, pulumi.Input[str]] = {}
         locations: list[pulumi.Resource] = []
@@ -137,9 +152,12 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
             location = args.locations[cloud]
             secret = None
             if cloud == velero.native_cloud(ctx):
-                self._grant(cloud, location)
+                self._grant(
+                    cloud, location, identity=f"{velero.NAME}-identity", prefix=names.location_prefix(cluster.name)
+                )
             else:
-                writers[cloud], secret = self._writer(location).principal, velero.credential_secret(cloud)
+                writer = self._writer(location, velero.NAME, names.location_prefix(cluster.name))
+                writers[cloud], secret = writer.principal, velero.credential_secret(cloud)
             locations.append(
                 self._object(f"location-{cloud}", self._location(cloud, location, secret), installed.objects)
             )
@@ -151,7 +169,43 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
             after = [namespaces[drill_addon.MARKER_NAMESPACE], *installed.objects]
             drill = drills[drill_addon.DRILL_ENTRY.name]
             install(self, drill, namespaces[velero.NAMESPACE], after=after, gated_on=locations)
-        self.finish({"locations": list(clouds), "writers": writers, "drills": sorted(drills), "etcdWriter": etcd})
+        escrow_writers = self._escrow(escrow[0], namespaces[escrow_manifests.NAMESPACE]) if escrow else {}
+        self.finish(
+            {
+                "locations": list(clouds),
+                "writers": writers,
+                "drills": sorted(drills),
+                "etcdWriter": etcd,
+                "escrowWriters": escrow_writers,
+            }
+        )
+
+    def _escrow(self, release: Release, namespace: pulumi.Resource) -> dict[str, pulumi.Input[str]]:
+        """The escrow's writer per location (its workload identity on the cluster's own cloud, else a writer
+        principal of its own), each granted `escrow/<cluster>/` of that store only; per location the ConfigMap of the
+        store's coordinates its jobs read; then its objects, its CronJobs last."""
+        ctx, factory, cluster = self.args.context, self.args.config.factory.name, self.args.cluster
+        native = velero.native_cloud(ctx)
+        binding = addon_binding(self, release, factory, cluster) if native is not None else None
+        prefix = escrow_manifests.object_prefix(cluster.name)
+        writers: dict[str, pulumi.Input[str]] = {}
+        stores: list[pulumi.Resource] = []
+        for cloud in velero.clouds(ctx):
+            location = self.args.locations[cloud]
+            if cloud == native:
+                self._grant(cloud, location, identity=f"{escrow_manifests.NAME}-identity", prefix=prefix)
+            elif cloud == "azure":
+                # the one service principal `backup.azure.writers` names for the cluster already holds Velero's grant
+                # on the container (Azure grants no prefix): a second, identical role assignment would be refused
+                azure = self.args.config.backup.azure
+                assert azure is not None  # velero.clouds offers Azure only to a cluster it names
+                writers[cloud] = azure.writers[cluster.name]
+            else:
+                writers[cloud] = self._writer(location, escrow_manifests.NAME, prefix).principal
+            manifest = escrow_store_config(factory, cluster.name, cloud, location)
+            stores.append(self._object(f"escrow-store-{cloud}", manifest, [namespace]))
+        install(self, release, namespace, binding, gated_on=stores)
+        return writers
 
     def _schedules(self, cloud: Cloud, bsl: pulumi.Resource) -> None:
         """Per policy that selects a line on this cluster: its Schedule into this location."""
@@ -199,7 +253,9 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
         )
         return writer.principal
 
-    def _writer(self, location: StoreLocation) -> Writer:
+    def _writer(self, location: StoreLocation, purpose: str, prefix: str) -> Writer:
+        """On Azure every writer of a cluster is the one service principal `backup.azure.writers` names for it (the
+        program cannot create one): Velero and the escrow share it there."""
         azure = self.args.config.backup.azure
         cluster = self.args.cluster.name
         return credential_writer(
@@ -207,8 +263,8 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
             location,
             factory=self.args.config.factory.name,
             cluster=cluster,
-            purpose=velero.NAME,
-            prefix=names.location_prefix(cluster),
+            purpose=purpose,
+            prefix=prefix,
             azure_principal=azure.writers.get(cluster) if azure is not None else None,
         )
 
@@ -233,20 +289,21 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
             manifest["spec"]["credential"] = {"name": credential, "key": velero.CREDENTIAL_KEY}
         return manifest
 
-    def _grant(self, cloud: Cloud, location: StoreLocation) -> list[pulumi.Resource]:
-        """The server account's identity may write its own part of the store, and nothing more."""
-        identity = self.resources[f"{velero.NAME}-identity"]
-        assert isinstance(identity, WorkloadIdentity)  # addon_binding made it: the cluster federates
-        prefix, key = names.location_prefix(self.args.cluster.name), f"velero-writer-{cloud}"
+    def _grant(self, cloud: Cloud, location: StoreLocation, *, identity: str, prefix: str) -> list[pulumi.Resource]:
+        """An add-on account's workload identity (the resource `identity` of this component) may write `prefix` of
+        the store, and nothing more."""
+        made = self.resources[identity]
+        assert isinstance(made, WorkloadIdentity)  # addon_binding made it: the cluster federates
+        key = f"{identity.removesuffix('-identity')}-writer-{cloud}"
         if cloud == "aws":
-            role = identity.resources["role"]
+            role = made.resources["role"]
             return [aws_store.grant_writer(self, key, location, role.name, prefix)]  # type: ignore[attr-defined]
         if cloud == "gcp":
-            account = identity.resources["account"]
+            account = made.resources["account"]
             member = account.email.apply(lambda email: f"serviceAccount:{email}")  # type: ignore[attr-defined]
             # the GCS grant names its members after `key` alone: the component's name keeps them apart per cluster
             return gcp_store.grant_writer(self, self.child_name(key), location, member, prefix)
-        principal = identity.resources["identity"].principal_id  # type: ignore[attr-defined]
+        principal = made.resources["identity"].principal_id  # type: ignore[attr-defined]
         assert location.provider is not None  # the Azure store's own provider: the grant is on its container
         return azure_store.grant_writer(self, key, location, principal, provider=location.provider)
 

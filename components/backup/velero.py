@@ -22,6 +22,7 @@ from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import (
     AddOn,
     Chart,
+    ChartArchive,
     ClusterContext,
     ImageSlot,
     PodSecurity,
@@ -236,6 +237,14 @@ ADDON = AddOn(
     source=Chart(
         chart="velero",
         repository="https://vmware-tanzu.github.io/helm-charts",
+        archive=ChartArchive(
+            "https://github.com/vmware-tanzu/helm-charts/releases/download/velero-12.1.0/velero-12.1.0.tgz",
+            "cd23589ad1b2d25cdd3220f6866b3f6f4c5683c4c09494e76a14700b33f81f83",
+            source=(
+                "vmware-tanzu/helm-charts index.yaml on gh-pages (commit 4a381e078c0e, which added the entry), entry "
+                "velero 12.1.0"
+            ),
+        ),
         values=values,
         images=(
             ImageSlot(

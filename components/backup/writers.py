@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,11 +154,20 @@ def _gcp(owner: FactoryComponent[Any], key: str, location: StoreLocation, accoun
 
 
 def credential_steps(
-    cloud: Cloud, store: StoreConfig, *, factory: str, cluster: str, purpose: str, vault_path: str, folder: str
+    cloud: Cloud,
+    store: StoreConfig,
+    *,
+    factory: str,
+    cluster: str,
+    purpose: str,
+    vault_path: str,
+    folder: str,
+    also: Sequence[str] = (),
 ) -> list[str]:
     """The shell steps that put one writer's credential into Vault (`<folder>/<cloud>`, field `cloud`), as the file
     format each Velero plugin reads (REFERENCE-2 §1) — or, for the etcd uploader, the environment file its service
-    reads; the credential goes from the cloud's CLI into Vault, and the file is shredded. Never run by the program:
+    reads; the credential goes from the cloud's CLI into Vault (`also`: the same file into more folders), and the
+    file is shredded. Never run by the program:
     `make plan` writes them next to the Vault setup."""
     file = f"{purpose}-{cloud}.cred"
     if isinstance(store, AwsStoreConfig) and purpose == ETCD_PURPOSE:
@@ -193,4 +203,5 @@ def credential_steps(
             f"AZURE_RESOURCE_GROUP={store.resource_group}\\nAZURE_CLOUD_NAME=AzurePublicCloud\\n"
             f'AZURE_CLIENT_ID=%s\\nAZURE_CLIENT_SECRET=%s\\n\' "$CLIENT_ID" "$SECRET" > {file}',
         ]
-    return [*make, f"vault kv put -mount={vault_path} {folder}/{cloud} cloud=@{file}", f"shred -u {file}"]
+    puts = [f"vault kv put -mount={vault_path} {where}/{cloud} cloud=@{file}" for where in (folder, *also)]
+    return [*make, *puts, f"shred -u {file}"]

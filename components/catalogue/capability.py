@@ -4,9 +4,9 @@ namespaces — from which it resolves its catalogue add-ons the same way everywh
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from components.catalogue.model import AddOn, ClusterContext
+from components.catalogue.model import AddOn, Bundle, ClusterContext
 from components.catalogue.release import Release, resolve
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
@@ -18,10 +18,12 @@ class ClusterCapabilityArgs(ComponentArgs):
     config: FactoryConfig
     cluster: ClusterConfig
     platform_namespaces: tuple[str, ...]  # never judged as a line: system and every catalogue namespace
+    # what the catalogue installs on the cluster (inventory.bundle): what the escrow copies
+    bundle: Bundle = field(default_factory=Bundle)
 
     @property
     def context(self) -> ClusterContext:
-        return ClusterContext(self.config, self.cluster, self.platform_namespaces)
+        return ClusterContext(self.config, self.cluster, self.platform_namespaces, bundle=self.bundle)
 
     def releases(self, addons: Iterable[AddOn]) -> list[Release]:
         """The add-ons of `addons` this cluster enables, resolved for it (mirror, values, manifests), in order."""

@@ -34,6 +34,58 @@ CATALOGUE_REASON = (
 )
 
 
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class ChartArchive:
+    """The chart's archive at `AddOn.version` as its repository's index.yaml lists it: the URL and the SHA-256 of
+    the .tgz (`digest`). What the escrow copies and checks (components/backup/escrow/), and what a mirror must serve
+    byte for byte. `source` says where the digest was read."""
+
+    url: str
+    digest: str
+    source: str
+
+    def __post_init__(self) -> None:
+        if not SHA256_HEX.match(self.digest):
+            raise ValueError(f"{self.url}: digest {self.digest!r} is not 64 lower-case hex digits")
+        if not self.url.startswith("https://") or not self.url.endswith(".tgz"):
+            raise ValueError(f"{self.url}: a chart archive is an https:// URL of a .tgz")
+        if len(self.source) < 20:
+            raise ValueError(f"{self.url}: say where the digest was read")
+
+
+@dataclass(frozen=True)
+class BundleImage:
+    """One image the catalogue installs on a cluster: as the catalogue pins it (`origin`, what an escrowed copy is
+    named after) and as the cluster pulls it (`pull`: through the site mirror)."""
+
+    origin: str
+    pull: str
+
+
+@dataclass(frozen=True)
+class BundleChart:
+    """One chart the catalogue installs on a cluster at its version, with its pinned archive, and where the cluster's
+    charts come from: an OCI chart mirror's reference (`oci`), else an https URL of the archive (`url`: upstream's,
+    or an HTTPS mirror's `<mirror>/<chart>-<version>.tgz`, where `helm repo index` puts it)."""
+
+    chart: str
+    version: str
+    archive: ChartArchive
+    url: str | None = None
+    oci: str | None = None
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What the catalogue installs on one cluster (the plan's bundle.json, known before anything runs)."""
+
+    images: tuple[BundleImage, ...] = ()
+    charts: tuple[BundleChart, ...] = ()
+
+
 @dataclass(frozen=True)
 class ClusterContext:
     """What an add-on's values and manifests may depend on: the factory document and the cluster."""
@@ -45,6 +97,8 @@ class ClusterContext:
     # images the platform's own add-ons put into line pods (Velero's restore helper, `AddOn.line_image`), as
     # installed: admission admits them in every line namespace of the cluster
     line_images: tuple[str, ...] = ()
+    # every image and chart the catalogue installs on the cluster (the escrow copies them): inventory.bundle
+    bundle: Bundle = field(default_factory=Bundle)
 
     @property
     def single_node(self) -> bool:
@@ -87,6 +141,7 @@ class Chart:
     values: Callable[[ClusterContext], Values]
     images: tuple[ImageSlot, ...] = ()
     workloads: tuple[WorkloadSlot, ...] = ()
+    archive: ChartArchive | None = None  # pinned archive of this version (None: not escrowed, the plan says so)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 
@@ -29,6 +30,11 @@ from components.security.secrets.config import VaultConfig
 API_VERSION = "external-secrets.io/v1"
 NAMESPACE = "external-secrets"  # External Secrets' own namespace: where a store's private-CA object lives
 ADDON_SECRETS_ACCOUNT = "addon-secrets"  # the add-on namespace's account External Secrets logs in to Vault as
+
+
+def vault_port(vault: VaultConfig | None) -> int:
+    """The TCP port pods reach Vault on (what their egress policy opens)."""
+    return (urlsplit(vault.server).port if vault else None) or 443
 
 
 def store_name(scope: str) -> str:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from components.catalogue.images import PINNED_PULL_POLICY, Image
-from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, PodSecurity, Values, WorkloadSlot
+from components.catalogue.model import (
+    AddOn,
+    Chart,
+    ChartArchive,
+    ClusterContext,
+    ImageSlot,
+    PodSecurity,
+    Values,
+    WorkloadSlot,
+)
 from components.catalogue.network import ClusterDns, External, NetworkNeeds, OwnPods, Path
 from components.catalogue.rbac import RbacReview
 from components.catalogue.secrets import AddonSecret
@@ -48,6 +57,16 @@ LEAST_PRIVILEGED_CAPABILITIES = ("BPF", "SYS_RESOURCE", "PERFMON", "SYS_PTRACE")
 # The Secret that carries the alert webhook's URL into Falcosidekick (see alert_webhook)
 ALERT_WEBHOOK_SECRET = "falco-alert-webhook"
 WEBHOOK_ADDRESS_ENV = "WEBHOOK_ADDRESS"  # falcosidekick reads its webhook output's URL from this variable
+
+# the archive of chart VERSION, shared by both Falco releases (this one and k8saudit.py's)
+CHART_ARCHIVE = ChartArchive(
+    "https://github.com/falcosecurity/charts/releases/download/falco-9.1.0/falco-9.1.0.tgz",
+    "2a767d6aeccf2392c5e263ae1f5e0950520affe3a9908ff7986ac213649c45b4",
+    source=(
+        "falcosecurity/charts index.yaml on gh-pages (commit a226daf6fa60; entry added in eaf477230fa1), "
+        "entry falco 9.1.0"
+    ),
+)
 
 
 def alert_webhook(ctx: ClusterContext) -> AddonSecret | None:
@@ -158,6 +177,7 @@ ADDON = AddOn(
     source=Chart(
         chart="falco",
         repository="https://falcosecurity.github.io/charts",
+        archive=CHART_ARCHIVE,
         values=values,
         images=(
             FALCO_IMAGE_SLOT,

@@ -178,6 +178,7 @@ ADDON = AddOn(
     source=Chart(
         chart="falco",
         repository="https://falcosecurity.github.io/charts",
+        archive=falco.CHART_ARCHIVE,
         values=values,
         images=(
             falco.FALCO_IMAGE_SLOT,

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from components.catalogue.images import PINNED_PULL_POLICY, Image
-from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, PodSecurity, Values, WorkloadSlot
+from components.catalogue.model import (
+    AddOn,
+    Chart,
+    ChartArchive,
+    ClusterContext,
+    ImageSlot,
+    PodSecurity,
+    Values,
+    WorkloadSlot,
+)
 from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
 from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.core import vocabulary as vocab
@@ -139,6 +148,14 @@ ADDON = AddOn(
     source=Chart(
         chart="trivy-operator",
         repository="https://aquasecurity.github.io/helm-charts/",
+        archive=ChartArchive(
+            "https://github.com/aquasecurity/helm-charts/releases/download/trivy-operator-0.28.1/trivy-operator-0.28.1.tgz",
+            "f5a004412fbbf869c715b8cf59765b35b8bc20b61b087f1d3b1f52b6ec40b962",
+            source=(
+                "aquasecurity/helm-charts index.yaml on gh-pages (commit 125861b49d34; entry added in b942992c4c1c), "
+                "entry trivy-operator 0.28.1"
+            ),
+        ),
         values=values,
         images=(
             ImageSlot(

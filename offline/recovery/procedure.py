@@ -24,10 +24,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from components.backup.config import CLOUDS, Cloud, StoreConfig
+from components.backup.escrow import addon as escrow_addon
+from components.backup.escrow import manifests as escrow_manifests
 from components.backup.etcd.uploader import object_prefix
 from components.backup.stores import aws as aws_store
 from components.backup.stores import azure as azure_store
 from components.backup.stores import gcp as gcp_store
+from components.catalogue.model import ClusterContext
 from components.catalogue.secrets import auth_mount, vault_folder
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
@@ -35,6 +38,7 @@ from components.config.lines import LineConfig
 from components.core.contracts import SYSTEM_NAMESPACES
 from components.core.vocabulary import MANAGED_BY, MANAGER
 from components.identity.config import MANAGED_CLOUD
+from components.inventory import platform_namespaces
 from components.security.gatekeeper.addon import NAMESPACE as GATEKEEPER_NAMESPACE
 from components.security.gatekeeper.webhook_probe import NAME as WEBHOOK_PROBE
 from components.verification.canary import CANARY, PROBE_NAMESPACE
@@ -902,6 +906,17 @@ def _site_prerequisites(config: FactoryConfig) -> list[str]:
         needs.append(f"the chart mirror `{config.site.chart_mirror}`")
     if config.security.vault is not None:
         needs.append(f"Vault `{config.security.vault.server}`, unsealed (External Secrets reads every secret from it)")
+    escrowed = [
+        c.name for c in config.clusters if escrow_addon.enabled(ClusterContext(config, c, platform_namespaces()))
+    ]
+    if needs and escrowed:
+        where = ", ".join(f"`{escrow_manifests.object_prefix(name)}/`" for name in escrowed)
+        needs.append(
+            f"whatever of these the site took with it comes back from the escrow under {where} of any store: images "
+            "and charts with `skopeo copy --all --preserve-digests oci-archive:…`, the secrets from the newest "
+            '`secrets/vault-<time>.sops.json`, decrypted by a recipient (docs/disaster-recovery.md, "Rebuilding '
+            'from the escrow")'
+        )
     return needs
 
 

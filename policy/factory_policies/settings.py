@@ -55,6 +55,11 @@ EXEMPT_NAMESPACES: dict[str, str] = {
         "on its node (file-system backup); hostPath volumes are beyond baseline. It is not a privileged container "
         "and adds no capabilities; Velero's own installer labels its namespace privileged for the same reason."
     ),
+    "escrow": (
+        "The escrow: restricted CronJobs that copy the bundle's images and charts and an encrypted export of the "
+        "cluster's Vault secrets into the backup stores; a catalogue add-on (pinned skopeo, rclone, sops, python), "
+        "not judged against the lines' allow-list."
+    ),
     "restore-drill": (
         "The restore drill's marker: a ConfigMap the drill backs up and restores into a scratch namespace to prove a "
         "location's backups come back; no pods, closed to all traffic."

@@ -290,10 +290,10 @@ def test_every_location_gets_a_drill_that_waits_for_it(runs: Runs, stack: str) -
 
 
 @pytest.mark.parametrize("stack", ["dev", "pilsen", "rheinfeld"])
-def test_the_drill_rules_make_plan_writes_pass_promtool(tmp_path: Path, stack: str) -> None:
+def test_the_drill_and_escrow_rules_make_plan_writes_pass_promtool(tmp_path: Path, stack: str) -> None:
     _settings, config = load_config(ROOT, stack)
     written = write_rules(tmp_path, config)
-    assert len(written) == len(config.clusters)
+    assert len(written) == 2 * len(config.clusters)  # every reference cluster drills and escrows
     for path in sorted((tmp_path / "rules").iterdir()):
         result = run_promtool(tmp_path, "check", "rules", str(path))
         assert result.returncode == 0 and "SUCCESS: 8 rules found" in result.stdout, result.stdout + result.stderr

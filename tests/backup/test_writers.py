@@ -113,7 +113,14 @@ def test_the_pilsen_script_hands_vault_the_files_velero_reads_and_keeps_no_copy(
     }
     assert "s3api get-bucket-encryption --bucket pilsen-backup-210987654321-eu-central-1" in (calls / "aws").read_text()
     assert "--user-name pilsen-shopfloor-etcd" in (calls / "aws").read_text()
-    assert [line.split()[0] for line in (calls / "vault").read_text().splitlines()] == ["-mount=pilsen"] * 3
+    # the escrow: its own AWS key, and on Azure the cluster's one service principal's same secret
+    escrow = configparser.ConfigParser()
+    escrow.read_string((vault / "shopfloor/addon.escrow/aws").read_text())
+    assert escrow["default"]["aws_access_key_id"] == ACCESS_KEY
+    assert "--user-name pilsen-shopfloor-escrow" in (calls / "aws").read_text()
+    assert (vault / "shopfloor/addon.escrow/azure").read_text() == (vault / "shopfloor/addon.velero/azure").read_text()
+    assert az.count("credential reset") == 1
+    assert [line.split()[0] for line in (calls / "vault").read_text().splitlines()] == ["-mount=pilsen"] * 5
     assert all(line.endswith(" 600") for line in (calls / "vault").read_text().splitlines())
 
 

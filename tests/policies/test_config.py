@@ -145,6 +145,7 @@ def test_default_exempt_namespaces_carry_reasons() -> None:
         "segmentation-canary-b",
         "velero",
         "restore-drill",
+        "escrow",
     }
     assert all(len(reason) > 30 for reason in EXEMPT_NAMESPACES.values())
     assert SETTINGS["exemptNamespaces"].default == list(EXEMPT_NAMESPACES)

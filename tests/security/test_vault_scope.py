@@ -40,9 +40,15 @@ def test_make_plan_writes_one_script_per_cluster_with_secrets(tmp_path: Path) ->
     assert len(written) == 3
     assert 'path "plant/data/edge/press/*"' in (tmp_path / "vault" / "edge.sh").read_text()
     no_line_secrets = mutate(secure_raw(), "lines.2.secrets", [])
-    [setup, credentials] = write_vault_setup(tmp_path, load_factory_config(no_line_secrets))
-    assert "edge.sh (Vault policies and roles for 0 line(s), 1 add-on(s))" in setup, "Velero's store credential"
+    [setup, credentials, cloud] = write_vault_setup(tmp_path, load_factory_config(no_line_secrets))
+    # the escrow's secret export on both clusters; on edge also Velero's and the escrow's store credentials
+    assert "cloud.sh (Vault policies and roles for 0 line(s), 1 add-on(s))" in cloud
+    assert "edge.sh (Vault policies and roles for 0 line(s), 3 add-on(s))" in setup
     assert "edge-credentials.sh" in credentials
+    without_escrow = mutate(no_line_secrets, "backup.escrow", {"secrets": False, "images": False})
+    without_escrow = mutate(without_escrow, "environment", "staging")
+    [setup, credentials] = write_vault_setup(tmp_path, load_factory_config(without_escrow))
+    assert "edge.sh (Vault policies and roles for 0 line(s), 1 add-on(s))" in setup, "Velero's store credential"
     scripts = sorted(p.name for p in (tmp_path / "vault").glob("*.sh"))
     assert scripts == ["edge-credentials.sh", "edge.sh"], "an earlier script no longer true goes"
     disposable = mutate(mutate(no_line_secrets, "environment", "staging"), "backup", {})

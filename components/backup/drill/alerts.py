@@ -29,7 +29,8 @@ from typing import Any
 
 from components.backup import names, velero
 from components.backup.config import Cloud
-from components.backup.drill.manifests import DRILL, drill_name
+from components.backup.drill.manifests import DRILL
+from components.backup.job_evidence import LocationJobs
 
 GROUP = "factory-floor-restore-drill"
 FAILED_FOR = "5m"  # kube-state-metrics' view of a finished Job settles within a few scrapes
@@ -38,52 +39,21 @@ MISSING_FOR = "15m"
 SEVERITY = "ticket"  # a broken drill puts no line at risk today; it means nobody knows a restore would work
 
 
-def _alternatives(clouds: Sequence[Cloud]) -> str:
-    return "|".join(names.location_name(cloud) for cloud in clouds)
-
-
-def _cronjobs(metric: str, clouds: Sequence[Cloud]) -> str:
-    """One series per drill CronJob (kube-state-metrics may run twice), labelled with its location."""
-    selector = f'namespace="{velero.NAMESPACE}", cronjob=~"{DRILL}-({_alternatives(clouds)})"'
-    return f'label_replace(max by (cronjob) ({metric}{{{selector}}}), "location", "$1", "cronjob", "{DRILL}-(.+)")'
-
-
-def _jobs(value: str, clouds: Sequence[Cloud]) -> str:
-    """`value` (over kube_job_* series) per Job of a drill CronJob, labelled with the Job and its location."""
-    owner = (
-        f'kube_job_owner{{namespace="{velero.NAMESPACE}", owner_kind="CronJob", '
-        f'owner_name=~"{DRILL}-({_alternatives(clouds)})"}}'
-    )
-    owners = f"max by (namespace, job_name, owner_name) ({owner})"
-    joined = f"({value}) * on (namespace, job_name) group_left (owner_name) {owners}"
-    return f'label_replace({joined}, "location", "$1", "owner_name", "{DRILL}-(.+)")'
+def _drills(clouds: Sequence[Cloud]) -> LocationJobs:
+    return LocationJobs(velero.NAMESPACE, DRILL, [names.location_name(cloud) for cloud in clouds])
 
 
 def recording_rules(clouds: Sequence[Cloud]) -> list[dict[str, Any]]:
     """In one group, so each rule sees the ones above it at the same evaluation."""
-    job = f'namespace="{velero.NAMESPACE}"'
-    completion = f"max by (namespace, job_name) (kube_job_status_completion_time{{{job}}})"
-    start = f"max by (namespace, job_name) (kube_job_status_start_time{{{job}}})"
-    last_success = _cronjobs("kube_cronjob_status_last_successful_time", clouds)
-    last_schedule = _cronjobs("kube_cronjob_status_last_schedule_time", clouds)
-    idle = f"({_cronjobs('kube_cronjob_status_active', clouds)} == bool 0)"
+    drills = _drills(clouds)
     latest = "restore_drill:job_completion_timestamp_seconds"
-    schedules = f"(.+)-({_alternatives(clouds)})"
+    schedules = f"(.+)-({'|'.join(drills.locations)})"
     backups = f'velero_backup_last_successful_timestamp{{schedule=~"{schedules}"}}'
     return [
-        {"record": "restore_drill:last_success_timestamp_seconds", "expr": f"max by (location) ({last_success})"},
-        {
-            "record": "restore_drill:last_run_failed",
-            "expr": (
-                f"max by (location) ({idle} * on (location) "
-                f"({last_schedule} > bool on (location) ({last_success} or {last_schedule} * 0)))"
-            ),
-        },
-        {"record": "restore_drill:job_completion_timestamp_seconds", "expr": _jobs(completion, clouds)},
-        {
-            "record": "restore_drill:job_duration_seconds",
-            "expr": _jobs(f"{completion} - on (namespace, job_name) {start}", clouds),
-        },
+        {"record": "restore_drill:last_success_timestamp_seconds", "expr": drills.last_success()},
+        {"record": "restore_drill:last_run_failed", "expr": drills.last_run_failed()},
+        {"record": latest, "expr": drills.job_completion()},
+        {"record": "restore_drill:job_duration_seconds", "expr": drills.job_duration()},
         {
             "record": "restore_drill:duration_seconds",
             "expr": (
@@ -102,19 +72,7 @@ def recording_rules(clouds: Sequence[Cloud]) -> list[dict[str, Any]]:
 
 
 def _stale_expr(max_age_hours: int, clouds: Sequence[Cloud]) -> str:
-    max_age = max_age_hours * 3600
-    never = (
-        f"max by (location) (time() - {_cronjobs('kube_cronjob_created', clouds)} > {max_age}) "
-        "unless on (location) restore_drill:last_success_timestamp_seconds"
-    )
-    missing = [
-        f'label_replace(absent(kube_cronjob_created{{namespace="{velero.NAMESPACE}", cronjob="{drill_name(cloud)}"}}), '
-        f'"location", "{names.location_name(cloud)}", "", "")'
-        for cloud in clouds
-    ]
-    branches = [f"(time() - restore_drill:last_success_timestamp_seconds > {max_age})", f"({never})"]
-    branches += [f"max by (location) ({m})" for m in missing]
-    return " or on (location) ".join(branches)
+    return _drills(clouds).stale("restore_drill:last_success_timestamp_seconds", max_age_hours * 3600)
 
 
 def alert_rules(max_age_hours: int, clouds: Sequence[Cloud]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from components.catalogue.model import (
     AddOn,
     BroughtResource,
     Chart,
+    ChartArchive,
     ClusterContext,
     ImageSlot,
     Manifest,
@@ -162,6 +163,15 @@ ADDON = AddOn(
     source=Chart(
         chart="gatekeeper",
         repository="https://open-policy-agent.github.io/gatekeeper/charts",
+        archive=ChartArchive(
+            "https://open-policy-agent.github.io/gatekeeper/charts/gatekeeper-3.22.0.tgz",
+            "20236973f5040141b10b4d286b8768a89a5401fa67107ae948a4ec8d50f6a275",
+            source=(
+                "open-policy-agent/gatekeeper charts/index.yaml on gh-pages (commit 80fab0c559e3; entry added in "
+                "eda465d56d08), entry gatekeeper 3.22.0; the sha256sum of charts/gatekeeper-3.22.0.tgz on that branch"
+                " is the same"
+            ),
+        ),
         values=values,
         images=(
             ImageSlot(

@@ -3,13 +3,11 @@ ExternalSecrets are per-line objects of SecurityBaseline (secrets/manifests.py),
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from components.catalogue.images import PINNED_PULL_POLICY, Image
-from components.catalogue.model import AddOn, Chart, ClusterContext, ImageSlot, Values, WorkloadSlot
+from components.catalogue.model import AddOn, Chart, ChartArchive, ClusterContext, ImageSlot, Values, WorkloadSlot
 from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
 from components.catalogue.rbac import ClusterRoleGrant, RbacReview
-from components.catalogue.secrets import NAMESPACE
+from components.catalogue.secrets import NAMESPACE, vault_port
 from components.core import vocabulary as vocab
 from components.core.sizing import resources
 
@@ -70,14 +68,9 @@ CONTROLLER_PODS = {vocab.NAME: "external-secrets"}
 WEBHOOK_PODS = {vocab.NAME: "external-secrets-webhook"}
 
 
-def vault_port(ctx: ClusterContext) -> int:
-    vault = ctx.factory.security.vault
-    return (urlsplit(vault.server).port if vault else None) or 443
-
-
 def network(ctx: ClusterContext) -> NetworkNeeds:
     """The API server, Vault (the controller only), DNS to find Vault; the webhook from the API server."""
-    vault = External("Vault (security.vault.server)", (vault_port(ctx),))
+    vault = External("Vault (security.vault.server)", (vault_port(ctx.factory.security.vault),))
     return NetworkNeeds(
         (
             Path("api-server", "egress", ApiServer(), "reads stores and ExternalSecrets, writes line Secrets"),
@@ -106,6 +99,14 @@ ADDON = AddOn(
     source=Chart(
         chart="external-secrets",
         repository="https://charts.external-secrets.io",
+        archive=ChartArchive(
+            "https://github.com/external-secrets/external-secrets/releases/download/helm-chart-2.0.0/external-secrets-2.0.0.tgz",
+            "250245d300b2f59d00bcf8bae66a6a81ec822d2c390d40e119a72f8d08bb5eab",
+            source=(
+                "external-secrets/external-secrets index.yaml on gh-pages (commit 629cd695e4be; entry added in "
+                "fb74ab311109), entry external-secrets 2.0.0"
+            ),
+        ),
         values=values,
         images=(
             *(

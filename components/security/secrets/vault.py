@@ -25,6 +25,9 @@ class LineAccess:
     namespace: str
     service_account: str
     folder: str  # under the KV mount
+    # the token audience the role insists on (Vault passes it to the TokenReview): a token projected for Vault only,
+    # so neither the pod's other tokens log in nor this one reaches the API server. None: any audience (ESO's stores)
+    audience: str | None = None
 
     def policy_hcl(self, mount: str) -> str:
         # KV v2 keeps values under data/ and listings under metadata/; nothing else is granted
@@ -82,6 +85,7 @@ def setup_script(
             f"vault write auth/{access.auth_mount}/role/{access.role} \\",
             f"  bound_service_account_names={access.service_account} \\",
             f"  bound_service_account_namespaces={access.namespace} \\",
+            *([f"  audience={access.audience} \\"] if access.audience else []),
             f"  token_policies={access.policy} token_ttl=15m token_max_ttl=1h",
         ]
     return "\n".join(out) + "\n"
