@@ -199,12 +199,18 @@ def network(ctx: ClusterContext) -> NetworkNeeds:
         Path("dns", "egress", ClusterDns(), "resolves the stores and the clouds' token services"),
         Path("stores", "egress", stores, "writes and reads backups and volume data; gets cloud credentials"),
     ]
-    # GKE Workload Identity answers on the metadata server, not on 443 (identity/egress.py)
+    return NetworkNeeds((*paths, *identity_paths(ctx)))
+
+
+def identity_paths(ctx: ClusterContext) -> list[Path]:
+    """GKE Workload Identity answers on the metadata server, not on 443 (identity/egress.py): the path there, for
+    every pod of the backup capability that writes a store as its own cloud identity."""
+    paths = []
     for cidr, port in identity_endpoints(ctx.cluster):
         if port != HTTPS:
             endpoint = External("the GKE metadata server (Workload Identity)", (port,), (cidr,))
             paths.append(Path(f"identity-{port}", "egress", endpoint, "exchanges its account's token for credentials"))
-    return NetworkNeeds(tuple(paths))
+    return paths
 
 
 RBAC_REVIEW = RbacReview(

@@ -8,10 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components.backup.drill.alerts import drill_rules
-from tests.support.prometheus_rules import check_rules, rendered_annotations, run_rule_tests, write_rule_file
+from tests.support.prometheus_rules import (
+    check_rules,
+    location_alerts,
+    run_rule_tests,
+    write_rule_file,
+)
 
 MAX_AGE_HOURS = 2
 KSM = 'namespace="velero", job="kube-state-metrics", instance="10.0.0.7:8080"'
@@ -42,15 +45,6 @@ def healthy(cloud: str, succeeded_at: int = 0) -> list[dict[str, str]]:
         cronjob("kube_cronjob_status_last_successful_time", cloud, f"{succeeded_at}+0x200"),
         cronjob("kube_cronjob_status_active", cloud, "0+0x200"),
     ]
-
-
-def alerts(rules: Path, alert: str, at: str, locations: list[str]) -> dict[str, Any]:
-    document = yaml.safe_load(rules.read_text())
-    expected = []
-    for location in locations:
-        labels = {"location": location, "severity": "ticket"}
-        expected.append({"exp_labels": labels, "exp_annotations": rendered_annotations(document, alert, "", labels)})
-    return {"eval_time": at, "alertname": alert, "exp_alerts": expected}
 
 
 def test_rule_file_passes_promtool_check(tmp_path: Path) -> None:
@@ -118,10 +112,10 @@ def test_a_failed_drill_alerts_is_quiet_while_the_next_runs_and_clears_when_it_s
     ]
     rules = write_rules(tmp_path, ("aws",))
     checks = [
-        alerts(rules, "RestoreDrillFailed", "3m", []),  # not before it held for FAILED_FOR
-        alerts(rules, "RestoreDrillFailed", "30m", ["aws"]),
-        alerts(rules, "RestoreDrillFailed", "65m", []),  # the next drill runs
-        alerts(rules, "RestoreDrillFailed", "100m", []),  # and succeeded
+        location_alerts(rules, "RestoreDrillFailed", "3m", []),  # not before it held for FAILED_FOR
+        location_alerts(rules, "RestoreDrillFailed", "30m", ["aws"]),
+        location_alerts(rules, "RestoreDrillFailed", "65m", []),  # the next drill runs
+        location_alerts(rules, "RestoreDrillFailed", "100m", []),  # and succeeded
     ]
     run_rule_tests(tmp_path, rules, [{"interval": "1m", "input_series": series, "alert_rule_test": checks}])
 
@@ -134,7 +128,10 @@ def test_a_drill_that_failed_after_earlier_successes_alerts(tmp_path: Path) -> N
         cronjob("kube_cronjob_status_active", "aws", "0+0x60"),  # ... and ended without success
     ]
     rules = write_rules(tmp_path, ("aws",))
-    checks = [alerts(rules, "RestoreDrillFailed", "8m", []), alerts(rules, "RestoreDrillFailed", "40m", ["aws"])]
+    checks = [
+        location_alerts(rules, "RestoreDrillFailed", "8m", []),
+        location_alerts(rules, "RestoreDrillFailed", "40m", ["aws"]),
+    ]
     run_rule_tests(tmp_path, rules, [{"interval": "1m", "input_series": series, "alert_rule_test": checks}])
 
 
@@ -147,9 +144,9 @@ def test_no_success_within_max_age_alerts_and_a_new_success_clears_it(tmp_path: 
     ]
     rules = write_rules(tmp_path, ("aws",))
     checks = [
-        alerts(rules, "RestoreDrillStale", "110m", []),  # within maxAgeHours
-        alerts(rules, "RestoreDrillStale", "150m", ["aws"]),  # 2 h 30 min since the last success
-        alerts(rules, "RestoreDrillStale", "200m", []),
+        location_alerts(rules, "RestoreDrillStale", "110m", []),  # within maxAgeHours
+        location_alerts(rules, "RestoreDrillStale", "150m", ["aws"]),  # 2 h 30 min since the last success
+        location_alerts(rules, "RestoreDrillStale", "200m", []),
     ]
     run_rule_tests(tmp_path, rules, [{"interval": "1m", "input_series": series, "alert_rule_test": checks}])
 
@@ -162,7 +159,10 @@ def test_a_drill_that_never_succeeded_alerts_once_its_cronjob_is_older_than_max_
         cronjob("kube_cronjob_status_active", "gcp", "0+0x180"),
     ]
     rules = write_rules(tmp_path, ("aws", "gcp"))
-    checks = [alerts(rules, "RestoreDrillStale", "100m", []), alerts(rules, "RestoreDrillStale", "150m", ["aws"])]
+    checks = [
+        location_alerts(rules, "RestoreDrillStale", "100m", []),
+        location_alerts(rules, "RestoreDrillStale", "150m", ["aws"]),
+    ]
     run_rule_tests(tmp_path, rules, [{"interval": "1m", "input_series": series, "alert_rule_test": checks}])
 
 
@@ -170,7 +170,7 @@ def test_a_location_whose_drill_nobody_reports_alerts(tmp_path: Path) -> None:
     series = healthy("aws")  # gcp's CronJob is missing (or not scraped)
     rules = write_rules(tmp_path, ("aws", "gcp"))
     checks = [
-        alerts(rules, "RestoreDrillStale", "10m", []),  # a new Prometheus gets MISSING_FOR to see it first
-        alerts(rules, "RestoreDrillStale", "30m", ["gcp"]),
+        location_alerts(rules, "RestoreDrillStale", "10m", []),  # a new Prometheus gets MISSING_FOR to see it first
+        location_alerts(rules, "RestoreDrillStale", "30m", ["gcp"]),
     ]
     run_rule_tests(tmp_path, rules, [{"interval": "1m", "input_series": series, "alert_rule_test": checks}])

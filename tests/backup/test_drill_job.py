@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import pytest
 from components.backup.drill import drill_job
 from components.backup.drill.config import DrillConfig
 from components.backup.drill.manifests import SCRIPT, settings
+from tests.support.local_http import local_servers
 
 VELERO = "/apis/velero.io/v1/namespaces/velero/"
 CORE = "/api/v1/namespaces/"
@@ -161,18 +162,8 @@ def drill_settings(timeout_s: float = 5) -> dict[str, Any]:
 
 @pytest.fixture
 def serve() -> Iterator[Any]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(cluster: FakeCluster) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(cluster))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with local_servers() as start:
+        yield lambda cluster: start(_handler(cluster))
 
 
 def run_drill(serve: Any, behaviour: Behaviour, timeout_s: float = 5) -> tuple[int, FakeCluster, str]:

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from components.backup.config import Cloud
 from components.backup.escrow.alerts import EscrowJob, escrow_rules
@@ -21,7 +18,12 @@ from components.backup.escrow.config import (
     EscrowConfig,
     max_age,
 )
-from tests.support.prometheus_rules import check_rules, rendered_annotations, run_rule_tests, write_rule_file
+from tests.support.prometheus_rules import (
+    check_rules,
+    location_alerts,
+    run_rule_tests,
+    write_rule_file,
+)
 
 IMAGES = EscrowJob("images", "escrow-images", "Image", "image and chart", 7200)
 SECRETS = EscrowJob("secrets", "escrow-secrets", "Secret", "Vault secret", 3600)
@@ -69,18 +71,9 @@ def everything_healthy_but(*names: str) -> list[dict[str, str]]:
     ]
 
 
-def alerts(rules: Path, alert: str, at: str, locations: list[str]) -> dict[str, Any]:
-    document = yaml.safe_load(rules.read_text())
-    expected = []
-    for location in locations:
-        labels = {"location": location, "severity": "ticket"}
-        expected.append({"exp_labels": labels, "exp_annotations": rendered_annotations(document, alert, "", labels)})
-    return {"eval_time": at, "alertname": alert, "exp_alerts": expected}
-
-
 def judge(tmp_path: Path, series: list[dict[str, str]], checks: list[tuple[str, str, list[str]]]) -> None:
     rules = write_rules(tmp_path)
-    tests = [alerts(rules, alert, at, locations) for alert, at, locations in checks]
+    tests = [location_alerts(rules, alert, at, locations) for alert, at, locations in checks]
     run_rule_tests(tmp_path, rules, [{"interval": "1m", "input_series": series, "alert_rule_test": tests}])
 
 

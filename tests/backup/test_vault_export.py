@@ -18,13 +18,14 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.backup.escrow import vault_export
+from tests.support.local_http import local_servers
 
 SCRIPT = Path(vault_export.__file__)
 JWT = "eyJ-service-account-jwt-NEVER-LOGGED"
@@ -117,18 +118,8 @@ def _handler(vault: FakeVault) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def serve() -> Iterator[Any]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(vault: FakeVault) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(vault))
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with local_servers() as start:
+        yield lambda vault: start(_handler(vault))
 
 
 def write_settings(tmp_path: Path, url: str) -> Path:

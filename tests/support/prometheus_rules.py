@@ -39,6 +39,17 @@ def rendered_annotations(document: dict[str, Any], alert: str, value: str, label
     return rendered
 
 
+def location_alerts(rules: Path, alert: str, at: str, locations: list[str]) -> dict[str, Any]:
+    """An `alert_rule_test` case: exactly `alert` per location at `at` (none when empty), a ticket, annotations
+    rendered — the shape of every per-location job alert (restore drill, escrow)."""
+    document = yaml.safe_load(rules.read_text())
+    expected = []
+    for location in locations:
+        labels = {"location": location, "severity": "ticket"}
+        expected.append({"exp_labels": labels, "exp_annotations": rendered_annotations(document, alert, "", labels)})
+    return {"eval_time": at, "alertname": alert, "exp_alerts": expected}
+
+
 def run_rule_tests(directory: Path, rules: Path, tests: list[dict[str, Any]], **options: Any) -> None:
     """`promtool test rules` over `tests` (unit test groups) against the rule file; fails with promtool's words."""
     document = {"rule_files": [rules.name], **options, "tests": tests}

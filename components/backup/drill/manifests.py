@@ -26,7 +26,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from components.backup import names, velero
+from components.backup import names, scheduled, velero
 from components.backup.config import Cloud
 from components.backup.drill.config import DrillConfig
 from components.catalogue.images import PINNED_PULL_POLICY, Image
@@ -49,8 +49,6 @@ POLL_SECONDS = 5
 # how long Velero keeps a drill's Backup (and the Restore made from it) before its garbage collection removes
 # them: a day to read what a failed run left (`velero backup describe`), and few objects in `velero`
 BACKUP_TTL = "24h0m0s"
-HISTORY = 3  # finished Jobs kept per outcome: their logs, and the history kube-state-metrics reports
-STARTING_DEADLINE_SECONDS = 3600  # a run missed while the controller was down starts late rather than never
 
 IMAGE = Image(
     "docker.io",
@@ -226,30 +224,15 @@ def _pod_spec(cloud: Cloud) -> Manifest:
 
 
 def cron_job(factory: str, cloud: Cloud, timezone: str, drill: DrillConfig) -> Manifest:
-    """One drill at a time (Forbid), never retried within a run (a retry would hide a flaky restore), and
-    stopped at the deadline whatever it waits for."""
     name = drill_name(cloud)
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": _metadata(factory, name, velero.NAMESPACE, name),
-        "spec": {
-            "schedule": drill.schedule,
-            "timeZone": timezone,
-            "concurrencyPolicy": "Forbid",
-            "startingDeadlineSeconds": STARTING_DEADLINE_SECONDS,
-            "successfulJobsHistoryLimit": HISTORY,
-            "failedJobsHistoryLimit": HISTORY,
-            "jobTemplate": {
-                "metadata": {"labels": labels(factory, name)},
-                "spec": {
-                    "backoffLimit": 0,
-                    "activeDeadlineSeconds": drill.timeout_minutes * 60,
-                    "template": {"metadata": {"labels": labels(factory, name)}, "spec": _pod_spec(cloud)},
-                },
-            },
-        },
-    }
+    return scheduled.cron_job(
+        _metadata(factory, name, velero.NAMESPACE, name),
+        labels(factory, name),
+        schedule=drill.schedule,
+        timezone=timezone,
+        timeout_minutes=drill.timeout_minutes,
+        pod=_pod_spec(cloud),
+    )
 
 
 def location_manifests(

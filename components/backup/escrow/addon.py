@@ -15,7 +15,7 @@ from components.catalogue.model import AddOn, ClusterContext, Manifests, Service
 from components.catalogue.network import ClusterDns, External, NetworkNeeds, Path
 from components.catalogue.secrets import AddonSecret
 from components.core.kube import Manifest
-from components.identity.egress import HTTPS, identity_endpoints
+from components.identity.egress import HTTPS
 
 VERSION = m.RCLONE.tag  # our scripts around the tools; the store is written by this rclone
 
@@ -79,10 +79,7 @@ def network(ctx: ClusterContext) -> NetworkNeeds:
         Path("dns", "egress", ClusterDns(), "resolves registries, chart repositories and stores"),
         Path("sources-and-stores", "egress", sources, "copies the bundle's images and charts into the stores"),
     ]
-    for cidr, port in identity_endpoints(ctx.cluster):
-        if port != HTTPS:
-            endpoint = External("the GKE metadata server (Workload Identity)", (port,), (cidr,))
-            paths.append(Path(f"identity-{port}", "egress", endpoint, "exchanges its account's token for credentials"))
+    paths += velero.identity_paths(ctx)
     if secrets_job.enabled(ctx):
         paths.append(secrets_job.vault_path(ctx))
     return NetworkNeeds(tuple(paths))

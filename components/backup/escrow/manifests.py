@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from components.backup import names
+from components.backup import names, scheduled
 from components.backup.config import Cloud
 from components.backup.escrow.config import EscrowConfig
 from components.catalogue.images import PINNED_PULL_POLICY, Image
@@ -52,8 +52,6 @@ SCRATCH = "/scratch"
 SCRIPTS = "/etc/escrow"
 CREDENTIAL_MOUNT = "/var/run/secrets/escrow-store"
 CREDENTIAL_KEY = "cloud"  # as Velero's (velero.CREDENTIAL_KEY): the same file, made by the same steps
-HISTORY = 3
-STARTING_DEADLINE_SECONDS = 3600
 FETCH_SCRIPT = Path(__file__).with_name("fetch.sh")
 UPLOAD_SCRIPT = Path(__file__).with_name("upload.sh")
 REMOTE = "STORE"  # rclone's remote `store`, configured by RCLONE_CONFIG_STORE_* variables only
@@ -282,29 +280,14 @@ def images_pod(cloud: Cloud, native: bool, escrow: EscrowConfig) -> Manifest:
 
 
 def cron_job(factory: str, name: str, *, schedule: str, timezone: str, timeout_minutes: int, pod: Manifest) -> Manifest:
-    """One run at a time (Forbid), never retried within a run (the alert reports a failure; a retry would hide a
-    flaky registry or store), stopped at the deadline."""
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": _metadata(factory, name, name),
-        "spec": {
-            "schedule": schedule,
-            "timeZone": timezone,
-            "concurrencyPolicy": "Forbid",
-            "startingDeadlineSeconds": STARTING_DEADLINE_SECONDS,
-            "successfulJobsHistoryLimit": HISTORY,
-            "failedJobsHistoryLimit": HISTORY,
-            "jobTemplate": {
-                "metadata": {"labels": labels(factory, name)},
-                "spec": {
-                    "backoffLimit": 0,
-                    "activeDeadlineSeconds": timeout_minutes * 60,
-                    "template": {"metadata": {"labels": labels(factory, name)}, "spec": pod},
-                },
-            },
-        },
-    }
+    return scheduled.cron_job(
+        _metadata(factory, name, name),
+        labels(factory, name),
+        schedule=schedule,
+        timezone=timezone,
+        timeout_minutes=timeout_minutes,
+        pod=pod,
+    )
 
 
 def images_cron_job(factory: str, cloud: Cloud, native: bool, timezone: str, escrow: EscrowConfig) -> Manifest:
