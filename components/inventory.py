@@ -97,7 +97,9 @@ def _bundle_chart(chart: str, version: str, source: Chart, chart_mirror: str | N
     if chart_mirror is None:
         return BundleChart(chart, version, source.archive, url=source.archive.url)
     if chart_mirror.startswith("oci://"):
-        return BundleChart(chart, version, source.archive, oci=f"{chart_mirror[6:].rstrip('/')}/{chart}:{version}")
+        # an OCI tag cannot hold '+': Helm pushes a version's build metadata with '_' instead
+        tag = version.replace("+", "_")
+        return BundleChart(chart, version, source.archive, oci=f"{chart_mirror[6:].rstrip('/')}/{chart}:{tag}")
     return BundleChart(chart, version, source.archive, url=f"{chart_mirror.rstrip('/')}/{chart}-{version}.tgz")
 
 

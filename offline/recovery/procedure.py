@@ -913,7 +913,7 @@ def _site_prerequisites(config: FactoryConfig) -> list[str]:
         where = ", ".join(f"`{escrow_manifests.object_prefix(name)}/`" for name in escrowed)
         needs.append(
             f"whatever of these the site took with it comes back from the escrow under {where} of any store: images "
-            "and charts with `skopeo copy --all --preserve-digests oci-archive:…`, the secrets from the newest "
+            "and charts with `skopeo copy --all --preserve-digests dir:…`, the secrets from the newest "
             '`secrets/vault-<time>.sops.json`, decrypted by a recipient (docs/disaster-recovery.md, "Rebuilding '
             'from the escrow")'
         )

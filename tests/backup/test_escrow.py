@@ -72,17 +72,25 @@ def test_a_mirror_serves_both_images_and_charts(runs: Runs) -> None:
     listed = m.oci_list(found)
     velero = next(i for i in found.images if "velero/velero:" in i.origin)
     digest = "11459094b1b21ec7c817b08f8067d9e89380835547915cac9c4132ff05b55b90"
-    object_name = f"images/docker.io/velero/velero/v1.18.1@sha256-{digest}.tar"
-    assert f"{velero.pull} {object_name}\n" in listed
-    assert "harbor.rheinfeld.example.com/charts/velero:12.1.0 charts/velero-12.1.0.oci.tar\n" in listed
+    object_name = f"images/docker.io/velero/velero/v1.18.1@sha256-{digest}"
+    # pulled by digest alone: skopeo refuses a reference with both a tag and a digest
+    pull = f"harbor.rheinfeld.example.com/mirror/docker.io/velero/velero@sha256:{digest}"
+    assert velero.pull == f"harbor.rheinfeld.example.com/mirror/docker.io/velero/velero:v1.18.1@sha256:{digest}"
+    assert f"{pull} {object_name}\n" in listed
+    assert "harbor.rheinfeld.example.com/charts/velero:12.1.0 charts/oci/velero-12.1.0\n" in listed
     assert m.charts_list(found) == ""
 
 
-def test_object_names_hold_no_colon_for_skopeo() -> None:
+def test_object_names_hold_no_colon_and_images_are_pulled_by_digest() -> None:
     assert m.image_object("harbor.local:5000/lines/weld:1.2@sha256:" + "a" * 64) == (
-        f"images/harbor.local_5000/lines/weld/1.2@sha256-{'a' * 64}.tar"
+        f"images/harbor.local_5000/lines/weld/1.2@sha256-{'a' * 64}"
     )
-    assert m.image_object("docker.io/library/busybox:1.37.0") == "images/docker.io/library/busybox/1.37.0.tar"
+    assert m.image_object("docker.io/library/busybox:1.37.0") == "images/docker.io/library/busybox/1.37.0"
+    assert (
+        m.by_digest("harbor.local:5000/lines/weld:1.2@sha256:" + "a" * 64)
+        == "harbor.local:5000/lines/weld@sha256:" + "a" * 64
+    )
+    assert m.by_digest("harbor.local:5000/lines/weld:1.2") == "harbor.local:5000/lines/weld:1.2"
 
 
 def test_upstream_charts_are_downloaded_and_checked_against_the_catalogue(runs: Runs) -> None:
@@ -101,6 +109,8 @@ def test_every_escrow_pod_is_restricted_and_has_no_api_token(runs: Runs) -> None
         spec = pod(recording, name)
         assert spec["automountServiceAccountToken"] is False and spec["serviceAccountName"] == "escrow"
         assert spec["securityContext"]["runAsNonRoot"] is True
+        # the credential Secret's files are 0440 and the group's: readable by the containers' user only
+        assert spec["securityContext"]["fsGroup"] == spec["securityContext"]["runAsUser"] == 65534
         for container in [*spec["initContainers"], *spec["containers"]]:
             security = container["securityContext"]
             assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
@@ -156,7 +166,8 @@ def test_each_writer_may_write_its_clusters_escrow_prefix_only(runs: Runs) -> No
     # Azure grants no prefix: the one service principal keeps Velero's assignment, no second identical one
     assert not [r for r in recording.resources if r.name.endswith("escrow-writer-azure")]
     store = redact(named(recording, "recovery-escrow-store-aws").inputs)["data"]
-    assert store["ESCROW_TARGET"] == "store:pilsen-backup-210987654321-eu-central-1/escrow/shopfloor"
+    # the trailing slash: rclone takes the prefix for a directory without asking S3 for an object of its name
+    assert store["ESCROW_TARGET"] == "store:pilsen-backup-210987654321-eu-central-1/escrow/shopfloor/"
     assert (
         store["RCLONE_CONFIG_STORE_SERVER_SIDE_ENCRYPTION"] == "aws:kms"
         and "RCLONE_CONFIG_STORE_SSE_KMS_KEY_ID" in store

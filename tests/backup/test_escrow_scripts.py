@@ -52,14 +52,26 @@ case "$1" in
     ;;
   copy)
     [ "$2" = --immutable ] || {{ echo "copy without --immutable" >&2; exit 9; }}
+    shift 2
+    exclude=; include=
+    while [ "$#" -gt 2 ]; do
+      case "$1" in
+        --exclude) exclude=$2; shift 2 ;;
+        --include) include=$2; shift 2 ;;
+        *) echo "unexpected copy option $1" >&2; exit 9 ;;
+      esac
+    done
     status=0
-    for file in $(cd "$3" && find . -type f | sed 's|^\\./||'); do
+    for file in $(cd "$1" && find . -type f | sed 's|^\\./||'); do
+      base=$(basename "$file")
+      if [ -n "$exclude" ] && [ "$base" = "$exclude" ]; then continue; fi
+      if [ -n "$include" ] && [ "$base" != "$include" ]; then continue; fi
       if [ -e "$store/$file" ]; then
-        cmp -s "$3/$file" "$store/$file" || {{ echo "immutable: $file differs" >&2; status=1; }}
+        cmp -s "$1/$file" "$store/$file" || {{ echo "immutable: $file differs" >&2; status=1; }}
         continue
       fi
       mkdir -p "$(dirname "$store/$file")"
-      cp "$3/$file" "$store/$file"
+      cp "$1/$file" "$store/$file"
       printf '%s\\n' "$file" >> "$FAKE_ROOT/uploaded"
     done
     exit "$status"
@@ -67,18 +79,19 @@ case "$1" in
   *) echo "unexpected rclone call" >&2; exit 9 ;;
 esac
 """
-# skopeo: `... copy ... docker://REF oci-archive:PATH` writes an archive at PATH; $FAKE_SKOPEO_FAIL names a REF
-# whose copy fails
+# skopeo: `... copy ... docker://REF dir:PATH` writes a layout (its manifest) into PATH; $FAKE_SKOPEO_FAIL names a
+# REF whose copy fails
 FAKE_SKOPEO = f"""#!/bin/sh
 {LOG_CALL}
 for arg in "$@"; do
   case "$arg" in
     docker://*) reference=${{arg#docker://}} ;;
-    oci-archive:*) archive=${{arg#oci-archive:}} ;;
+    dir:*) layout=${{arg#dir:}} ;;
   esac
 done
 if [ "$reference" = "${{FAKE_SKOPEO_FAIL:-}}" ]; then echo "manifest unknown: $reference" >&2; exit 1; fi
-printf 'oci-archive of %s\\n' "$reference" > "$archive"
+mkdir -p "$layout"
+printf 'manifest of %s\\n' "$reference" > "$layout/manifest.json"
 """
 # sops: `encrypt ... --output OUT IN` writes ENC(<IN>) to OUT; $FAKE_SOPS_FAIL makes it fail
 FAKE_SOPS = f"""#!/bin/sh
@@ -124,7 +137,8 @@ CHARTS = (
     ),
 )
 BUNDLE = Bundle(images=IMAGES, charts=CHARTS)
-IMAGE_OBJECTS = [m.image_object(image.origin) for image in IMAGES] + ["charts/cert-manager-1.16.0.oci.tar"]
+LAYOUTS = [m.image_object(image.origin) for image in IMAGES] + ["charts/oci/cert-manager-1.16.0"]
+IMAGE_OBJECTS = [f"{layout}/{file}" for layout in LAYOUTS for file in ("manifest.json", "escrow-complete")]
 CHART_OBJECTS = ["charts/ingress-nginx-4.11.0.tgz", "charts/velero-7.2.1.tgz"]
 
 
@@ -273,7 +287,7 @@ def test_a_first_run_copies_and_uploads_every_image_and_chart(pod: Pod) -> None:
     ok(results)
     assert len(results) == 3
     assert (pod.scratch / "present").read_text() == ""
-    pulls = sorted([image.pull for image in IMAGES] + ["mirror.example:5000/charts/cert-manager:1.16.0"])
+    pulls = sorted([m.by_digest(image.pull) for image in IMAGES] + ["mirror.example:5000/charts/cert-manager:1.16.0"])
     assert copied_references(pod) == pulls
     for call in pod.calls("skopeo"):
         assert call[1:3] == ["--tmpdir", str(pod.scratch / "tmp")]
@@ -282,12 +296,19 @@ def test_a_first_run_copies_and_uploads_every_image_and_chart(pod: Pod) -> None:
         c.url for c in CHARTS if c.url
     )
     copies = [call for call in pod.calls("rclone") if call[1] == "copy"]
-    assert copies == [["rclone", "copy", "--immutable", str(pod.scratch / "out"), TARGET]]
+    out = str(pod.scratch / "out")
+    assert copies == [
+        ["rclone", "copy", "--immutable", "--exclude", "escrow-complete", out, TARGET],
+        ["rclone", "copy", "--immutable", "--include", "escrow-complete", out, TARGET],
+    ]
     assert pod.stored() == sorted(IMAGE_OBJECTS + CHART_OBJECTS)
-    assert pod.uploaded() == pod.stored()
+    assert sorted(pod.uploaded()) == pod.stored()
+    order = (pod.root / "uploaded").read_text().splitlines()
+    markers = [i for i, name in enumerate(order) if name.endswith("/escrow-complete")]
+    assert markers == list(range(len(order) - len(LAYOUTS), len(order))), "a copy is marked complete only last"
     assert (pod.store / CHART_OBJECTS[0]).read_bytes() == CHART_BYTES["ingress-nginx"]
     assert "downloaded and checked 2 chart archive(s)" in results[2].stdout
-    assert "fetched 3 OCI archive(s); 0 already in the store" in results[1].stdout
+    assert "fetched 3 image(s) and OCI chart(s); 0 already in the store" in results[1].stdout
 
 
 def test_a_second_run_copies_nothing(pod: Pod) -> None:
@@ -299,35 +320,40 @@ def test_a_second_run_copies_nothing(pod: Pod) -> None:
     assert [call for call in pod.calls("rclone") if call[1] == "copyurl"] == []
     assert pod.uploaded() == []
     assert {name: (pod.store / name).read_bytes() for name in pod.stored()} == before
-    assert "the store holds 5 escrowed object(s)" in results[0].stdout
-    assert "fetched 0 OCI archive(s); 3 already in the store" in results[1].stdout
+    assert "the store holds 8 escrowed object(s)" in results[0].stdout
+    assert "fetched 0 image(s) and OCI chart(s); 3 already in the store" in results[1].stdout
 
 
 def test_only_what_the_store_lacks_is_copied_names_matched_whole(pod: Pod) -> None:
-    wanted_image = "images/a/b/v1.tar"
+    wanted_image = "images/a/b/v1"
     wanted_chart = "charts/c-1.tgz"
     content = b"chart c\n"
     digest = hashlib.sha256(content).hexdigest()
     pod.lists(
-        f"reg.example/a/b:v1 {wanted_image}\nreg.example/a/held:v2 images/a/held/v2.tar\n",
+        f"reg.example/a/b:v1 {wanted_image}\nreg.example/a/held:v2 images/a/held/v2\n",
         f"https://x.example/c-1.tgz {wanted_chart} {digest}\n"
         f"https://x.example/held-1.tgz charts/held-1.tgz {'0' * 64}\n",
     )
     pod.serve({"https://x.example/c-1.tgz": content})
-    # held: one image and one chart; near misses of the other two, which must not count as held
+    # held: one image and one chart; near misses of the other two, which must not count as held — among them the
+    # layout an interrupted upload left without its completion marker
     pod.hold(
-        "images/a/held/v2.tar",
+        "images/a/held/v2/manifest.json",
+        "images/a/held/v2/escrow-complete",
         "charts/held-1.tgz",
-        f"{wanted_image}.bak",
-        "images/a/b/v1",
-        f"old/{wanted_image}",
+        f"{wanted_image}.bak/escrow-complete",
+        f"old/{wanted_image}/escrow-complete",
         "charts/c-1.tgz.partial",
         "charts/c-1",
     )
+    # what the interrupted upload did send is the registry's bytes, which skopeo fetches again unchanged
+    interrupted = pod.store / wanted_image / "manifest.json"
+    interrupted.parent.mkdir(parents=True)
+    interrupted.write_text("manifest of reg.example/a/b:v1\n")
     ok(pod.images_job())
     assert copied_references(pod) == ["reg.example/a/b:v1"]
     assert [call[2] for call in pod.calls("rclone") if call[1] == "copyurl"] == ["https://x.example/c-1.tgz"]
-    assert pod.uploaded() == [wanted_chart, wanted_image]
+    assert sorted(pod.uploaded()) == [wanted_chart, f"{wanted_image}/escrow-complete"]  # its manifest: the same
     assert (pod.store / "charts/held-1.tgz").read_text() == "held charts/held-1.tgz\n"
 
 
@@ -345,7 +371,7 @@ def test_a_chart_whose_bytes_are_not_the_catalogues_fails_and_uploads_nothing(po
 
 
 def test_a_failed_image_copy_fails_the_fetch(pod: Pod) -> None:
-    failing = IMAGES[0].pull
+    failing = m.by_digest(IMAGES[0].pull)
     results = pod.images_job(FAKE_SKOPEO_FAIL=failing)
     fetch = results[-1]
     assert len(results) == 2, "the upload container never starts after a failed init container"
@@ -450,7 +476,7 @@ def test_send_uploads_the_ciphertext_only(pod: Pod) -> None:
     (name,) = pod.uploaded()
     assert re.fullmatch(r"secrets/vault-\d{8}T\d{6}Z\.sops\.json", name), name
     assert (pod.store / name).read_text().startswith("ENC(")
-    assert [call[1] for call in pod.calls("rclone")] == ["copy"]
+    assert [call[1] for call in pod.calls("rclone")] == ["copy", "copy"]
     assert [call for call in pod.calls("rclone") if call[1] in ("lsf", "copyurl")] == []
     assert "sent 1 object(s)" in result.stdout
     assert os.listdir(plain) == []

@@ -1,5 +1,5 @@
 """Config of the escrow: `backup.escrow` — what Velero does not back up, copied into the same stores on a schedule
-(components/backup/escrow/): every image and chart the cluster's bundle installs, as OCI archives and chart
+(components/backup/escrow/): every image and chart the cluster's bundle installs, as skopeo layouts and chart
 archives, so a plant can rebuild its registry mirror with no upstream registry reachable; and the cluster's Vault
 secrets, encrypted to public keys only, so a plant whose Vault is lost can put them back.
 
@@ -27,7 +27,8 @@ class EscrowConfig(StrictModel):
         default=True,
         description=(
             "Copy every image and chart of the cluster's bundle into each store the cluster writes to, under "
-            "`escrow/<cluster>/` (OCI archives of images, chart archives checked against the catalogue's digests)."
+            "`escrow/<cluster>/` (images as skopeo layouts, digests kept; chart archives checked against the "
+            "catalogue's digests)."
         ),
     )
     images_schedule: Cron = Field(

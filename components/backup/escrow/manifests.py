@@ -55,7 +55,6 @@ CREDENTIAL_KEY = "cloud"  # as Velero's (velero.CREDENTIAL_KEY): the same file, 
 FETCH_SCRIPT = Path(__file__).with_name("fetch.sh")
 UPLOAD_SCRIPT = Path(__file__).with_name("upload.sh")
 REMOTE = "STORE"  # rclone's remote `store`, configured by RCLONE_CONFIG_STORE_* variables only
-UPLOAD_CUTOFF = "5G"  # single-part uploads carry Content-MD5, which an object-locked S3 bucket requires
 
 SKOPEO = Image(
     "quay.io",
@@ -79,7 +78,10 @@ RCLONE = Image(
         "3.24.1). Verify with `make pin-digests`."
     ),
 )
-POD_SECURITY, CONTAINER_SECURITY = restricted_security(UID)
+_POD, CONTAINER_SECURITY = restricted_security(UID)
+# the store credential's Secret volume is group-readable by this group only (0440): without fsGroup its files are
+# root's and unreadable to the containers' user
+POD_SECURITY = {**_POD, "fsGroup": UID}
 
 
 def object_prefix(cluster: str) -> str:
@@ -109,24 +111,35 @@ def _metadata(factory: str, name: str, app: str = NAME) -> Manifest:
 
 
 def image_object(origin: str) -> str:
-    """`images/<registry>/<repository>/<tag>@sha256-<hex>.tar` after the catalogue's pinned reference: a port's ':'
-    and the digest's ':' become '_' and '-', since skopeo's oci-archive path may hold no ':'."""
+    """`images/<registry>/<repository>/<tag>@sha256-<hex>`, a directory (fetch.sh: a skopeo `dir:` layout) named
+    after the catalogue's pinned reference; a port's ':' and the digest's ':' become '_' and '-' (object names
+    that work as local paths on every system)."""
     name, _, digest = origin.partition("@")
     repository, _, tag = name.rpartition(":")
     registry, _, path = repository.partition("/")
     suffix = f"@{digest.replace(':', '-')}" if digest else ""
-    return f"images/{registry.replace(':', '_')}/{path}/{tag}{suffix}.tar"
+    return f"images/{registry.replace(':', '_')}/{path}/{tag}{suffix}"
+
+
+def by_digest(reference: str) -> str:
+    """`<name>@sha256:...` for a pinned `<name>:<tag>@sha256:...`: skopeo refuses a reference with both (docker
+    transport: "both a tag and digest are currently not supported"); the digest is what must match anyway."""
+    name, at, digest = reference.partition("@")
+    if not at:
+        return reference
+    repository, _, tag = name.rpartition(":")
+    return f"{repository}@{digest}" if tag and "/" not in tag else reference
 
 
 def chart_object(chart: BundleChart) -> str:
-    extension = "oci.tar" if chart.oci else "tgz"
-    return f"charts/{chart.chart}-{chart.version}.{extension}"
+    """An HTTPS chart's archive, or the directory of an OCI chart artifact (a skopeo `dir:` layout, like images)."""
+    return f"charts/oci/{chart.chart}-{chart.version}" if chart.oci else f"charts/{chart.chart}-{chart.version}.tgz"
 
 
 def oci_list(bundle: Bundle) -> str:
-    """What `fetch` copies: each image, and each chart an OCI chart mirror serves (an OCI artifact skopeo copies
-    unchanged: containers/image copies artifacts since #1574)."""
-    rows = [f"{image.pull} {image_object(image.origin)}" for image in bundle.images]
+    """What `fetch` copies: each image by digest, and each chart an OCI chart mirror serves (an OCI artifact that
+    skopeo copies unchanged: containers/image copies artifacts since #1574)."""
+    rows = [f"{by_digest(image.pull)} {image_object(image.origin)}" for image in bundle.images]
     rows += [f"{chart.oci} {chart_object(chart)}" for chart in bundle.charts if chart.oci]
     return "".join(f"{row}\n" for row in rows)
 
@@ -170,7 +183,6 @@ def store_environment(
             "ENV_AUTH": "true",
             "REGION": region,
             "NO_CHECK_BUCKET": "true",
-            "UPLOAD_CUTOFF": UPLOAD_CUTOFF,
             "SERVER_SIDE_ENCRYPTION": "aws:kms",
             "SSE_KMS_KEY_ID": key,
         }
@@ -184,7 +196,9 @@ def store_environment(
 
 
 def _target(bucket: Any, cluster: str) -> Any:
-    suffix = f"/{object_prefix(cluster)}"
+    """With the trailing '/': rclone's S3 backend then takes the root for a directory; without it, it first asks
+    for an object of that name, which the writer may not read, and ends up treating the prefix as a file."""
+    suffix = f"/{object_prefix(cluster)}/"
     if isinstance(bucket, str):
         return f"store:{bucket}{suffix}"
     return bucket.apply(lambda name: f"store:{name}{suffix}")

@@ -150,6 +150,8 @@ def _pod(config: FactoryConfig, cloud: Cloud, native: bool) -> Manifest:
             {"name": "vault-ca", source: {**reference, "items": [{"key": vault.ca.key, "path": vault.ca.key}]}}
         )
     small = m.sized("10m", "32Mi", "500m", "96Mi", "64Mi")
+    # the export, its base64 and its ciphertext are held in memory by the step that reads or writes them
+    roomy = m.sized("10m", "64Mi", "500m", "256Mi", "64Mi")
     encrypt_env = [{"name": "PLAIN", "value": PLAIN}]
     return {
         "serviceAccountName": m.SERVICE_ACCOUNT,
@@ -162,14 +164,14 @@ def _pod(config: FactoryConfig, cloud: Cloud, native: bool) -> Manifest:
                 "export",
                 PYTHON,
                 ["python3", "-I", "-B", f"{m.SCRIPTS}/{EXPORT_SCRIPT.name}", f"{m.SCRIPTS}/export.json"],
-                sizing=small,
+                sizing=roomy,
                 mounts=export_mounts,
             ),
             m.container(
                 "encrypt",
                 SOPS,
                 ["/bin/sh", f"{m.SCRIPTS}/{ENCRYPT_SCRIPT.name}"],
-                sizing=small,
+                sizing=roomy,
                 mounts=[scripts, plain, scratch],
                 env=encrypt_env,
             ),

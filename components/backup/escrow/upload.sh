@@ -30,7 +30,7 @@ if [ -n "${ESCROW_CREDENTIAL_ENV:-}" ]; then
 fi
 
 inventory() {
-  # rclone exits 3 when the prefix holds nothing yet (directory not found): a first run, not an error
+  # an empty prefix lists nothing (exit 0); rclone exits 3 for a directory it cannot find: a first run either way
   status=0
   rclone lsf -R --files-only "$ESCROW_TARGET" > "$SCRATCH/present" || status=$?
   if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
@@ -62,7 +62,9 @@ upload() {
 }
 
 send() {
-  rclone copy --immutable "$out" "$ESCROW_TARGET"
+  # every file before the completion markers: an interrupted upload leaves no copy that looks complete
+  rclone copy --immutable --exclude escrow-complete "$out" "$ESCROW_TARGET"
+  rclone copy --immutable --include escrow-complete "$out" "$ESCROW_TARGET"
   echo "sent $(find "$out" -type f | wc -l) object(s) to $ESCROW_TARGET"
 }
 
