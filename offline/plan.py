@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(f"  {line}" for line in zones.write_zones(out_dir, result.recording, descriptions)))
     print("\nNode config for k3s/RKE2 (API server flags, CoreDNS; each file says where it goes and what then):")
     print("\n".join(f"  {line}" for line in node_config.write_node_config(out_dir, result.config)))
-    print("\nPrometheus rules (restore drills; loaded by the observability stack once it exists):")
+    print("\nPrometheus rules and alert routes (SLOs, restore drills, escrow; installed by the observability stack):")
     print("\n".join(f"  {line}" for line in write_rules(out_dir, result.config)))
     vault = write_vault_setup(out_dir, result.config)
     if vault:

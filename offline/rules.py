@@ -1,7 +1,9 @@
-"""build/<stack>/rules/<cluster>-restore-drill.yaml: the restore drill's recording rules and alerts for each cluster
-that runs drills (components/backup/drill/alerts.py), as a Prometheus rule file. No Prometheus runs on the clusters
-yet (the observability issue installs it and applies these as PrometheusRules); until then `promtool check rules`
-accepts the file and a site's existing Prometheus can load it. Sorted keys: two runs give identical files."""
+"""build/<stack>/rules/: per cluster its SLO rules (components/observability/slo/), the restore drill's and the
+escrow's recording rules and alerts where they run (components/backup/drill/alerts.py, escrow/alerts.py), as
+Prometheus rule files; and build/<stack>/alertmanager.yaml, the routes (components/observability/routing.py).
+No Prometheus runs on the clusters yet (the observability issue installs it and applies these as PrometheusRules);
+until then `promtool check rules` accepts the files and a site's existing Prometheus can load them. Sorted keys:
+two runs give identical files."""
 
 from __future__ import annotations
 
@@ -20,8 +22,13 @@ from components.backup.escrow.manifests import IMAGES, SECRETS
 from components.catalogue.model import ClusterContext
 from components.config.document import FactoryConfig
 from components.inventory import platform_namespaces
+from components.observability.kpi import kpi_rules
+from components.observability.routing import alertmanager_config
+from components.observability.slo.catalogue import cluster_slos
+from components.observability.slo.rules import slo_rules
 
 RULES_DIR = "rules"
+ALERTMANAGER_FILE = "alertmanager.yaml"
 
 
 def write_rules(out_dir: Path, config: FactoryConfig) -> list[str]:
@@ -33,6 +40,15 @@ def write_rules(out_dir: Path, config: FactoryConfig) -> list[str]:
     written = []
     for cluster in config.clusters:
         ctx = ClusterContext(config, cluster, platform_namespaces())
+        slos = cluster_slos(config, cluster, drills=enabled(ctx))
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{cluster.name}-slo.yaml"
+        path.write_text(yaml.safe_dump(slo_rules(slos), sort_keys=True))
+        written.append(f"{cluster.name}: wrote {path} ({len(slos)} SLOs: recordings, burn-rate pages and tickets)")
+        if config.lines_on(cluster.name):
+            path = directory / f"{cluster.name}-kpi.yaml"
+            path.write_text(yaml.safe_dump(kpi_rules(), sort_keys=True))
+            written.append(f"{cluster.name}: wrote {path} (OEE per line: availability, performance, quality)")
         if not enabled(ctx):
             continue
         clouds = velero.clouds(ctx)
@@ -46,6 +62,9 @@ def write_rules(out_dir: Path, config: FactoryConfig) -> list[str]:
             path.write_text(yaml.safe_dump(escrow_rules(jobs, clouds), sort_keys=True))
             kinds = ", ".join(f"{job.what} escrow" for job in jobs)
             written.append(f"{cluster.name}: wrote {path} ({kinds} into {', '.join(clouds)}: rules, alerts)")
+    path = out_dir / ALERTMANAGER_FILE
+    path.write_text(yaml.safe_dump(alertmanager_config(config), sort_keys=True))
+    written.append(f"wrote {path} (routes: each line's pages and tickets to its team, the rest to the platform team)")
     return written
 
 

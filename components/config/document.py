@@ -27,6 +27,7 @@ from components.config.problems import Problems
 from components.config.site_dns import check_site_dns
 from components.config.types import Environment, StrictModel
 from components.identity.config import check_identity
+from components.observability.config import ObservabilityConfig, check_observability
 from components.security.config import SecurityConfig, check_security
 from components.security.gatekeeper.config import check_production_admission
 from components.security.secrets.config import check_secrets
@@ -52,6 +53,10 @@ class FactoryConfig(StrictModel):
     backup: BackupConfig = Field(
         default_factory=BackupConfig,
         description="Disaster recovery: immutable stores on AWS, GCP and Azure, backup policies, RPO/RTO.",
+    )
+    observability: ObservabilityConfig = Field(
+        default_factory=ObservabilityConfig,
+        description="Alert routing: the platform team, maintenance windows, the mail relay.",
     )
 
     @model_validator(mode="after")
@@ -84,6 +89,7 @@ class Sections:
     security: SecurityConfig | None = field(default_factory=SecurityConfig)
     protection: ProtectionConfig | None = field(default_factory=ProtectionConfig)
     backup: BackupConfig | None = field(default_factory=BackupConfig)
+    observability: ObservabilityConfig | None = field(default_factory=ObservabilityConfig)
     timezone: str | None = None  # factory.timezone, for schedules
 
     @classmethod
@@ -108,6 +114,7 @@ def cross_check(sections: Sections, problems: Problems) -> None:
     check_protection(sections.environment, sections.protection, problems)
     check_backup(sections.environment, sections.timezone, sections.backup, sections.lines, problems)
     check_etcd_clusters(sections.environment, sections.backup, sections.clusters, problems)
+    check_observability(sections.environment, sections.observability, sections.teams, sections.lines, problems)
     if sections.security is not None:  # else whether Vault delivers credentials is unknown
         vault = sections.security.vault is not None
         check_cluster_backups(

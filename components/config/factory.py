@@ -23,6 +23,7 @@ from components.config.types import (
 from components.config.types import kubernetes_version as valid_kubernetes_version
 from components.config.types import timezone as valid_timezone
 from components.identity.config import WorkloadIdentityConfig
+from components.observability.config import TeamAlerting
 from components.verification.config import effective_enforcer, network_policy_description
 
 REGISTRY_RE = re.compile(r"^[a-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._/-]+)?$")
@@ -120,7 +121,10 @@ class TeamConfig(StrictModel):
             "`system:` groups are refused: they hold identities the cluster vouches for, not the team."
         ),
     )
-    contact: str | None = Field(default=None, description="Team mailbox or chat channel for alerts.")
+    contact: str | None = Field(default=None, description="Team mailbox or chat channel, for people.")
+    alerting: TeamAlerting | None = Field(
+        default=None, description="Where the team's alerts go: its on-call for pages, its queue for tickets."
+    )
 
     @model_validator(mode="after")
     def _groups_unique(self) -> TeamConfig:

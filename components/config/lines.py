@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, model_validator
 from components.config.problems import Problems, field, names, present
 from components.config.types import Criticality, Name, Port, StrictModel, dns_label
 from components.core import vocabulary as vocab
+from components.observability.config import LineSloConfig
 from components.security.secrets.config import LineSecret
 
 LINE_NAMESPACE_PREFIX = vocab.LINE_NAMESPACE_PREFIX
@@ -36,10 +37,16 @@ class LineConfig(StrictModel):
     cluster: Name = Field(description="Cluster the line runs on (a `clusters[].name`).")
     team: Name = Field(description="Owning team (a `teams[].name`); its groups get edit rights in the line.")
     criticality: Criticality = Field(
-        default="standard", description="Scales quotas and, in later stages, alerting severity."
+        default="standard", description="Scales quotas; orders restores and recovery objectives."
     )
     slo_target: float = Field(
-        default=99.5, gt=90, lt=100, description="Availability objective in percent over 30 days."
+        default=99.5,
+        gt=90,
+        lt=100,
+        description=(
+            "Availability objective in percent over 30 days: the line's SLO rules and burn-rate alerts "
+            "(at least 93.06, where the fastest page can still fire)."
+        ),
     )
     flows: list[FlowConfig] = Field(
         default_factory=list, description="Declared conduits from this line to other lines."
@@ -49,6 +56,13 @@ class LineConfig(StrictModel):
         description=(
             "Port the observability stack (Prometheus pods in `monitoring`) may scrape on the line's pods; "
             "never a port of a TCP flow from or to the line."
+        ),
+    )
+    slo: LineSloConfig = Field(
+        default_factory=LineSloConfig,
+        description=(
+            "Objectives beyond availability (`sloTarget`): latency, throughput, or availability from a probe "
+            "(docs/observability.md)."
         ),
     )
     chaos_opt_in: bool = Field(default=False, description="Allow chaos experiments to target this line's namespace.")

@@ -1,4 +1,5 @@
-"""Outside tools the tests run (promtool, busybox), brought from their Debian packages when the machine lacks them.
+"""Outside tools the tests run (promtool, amtool, busybox), brought from their Debian packages when the machine
+lacks them.
 
 A tool is found as its environment variable, on PATH, or in .tools/<package>/ (git-ignored). When none is there
 it is brought the way REFERENCE.md's "outside judges" describe: `apt-get download <package>` (with an
@@ -91,7 +92,8 @@ class DebianTool:
 
 PROMTOOL = DebianTool("promtool", "prometheus", "usr/bin/promtool", "PROMTOOL")
 BUSYBOX = DebianTool("busybox", "busybox", "bin/busybox", "BUSYBOX")
-TOOLS = (PROMTOOL, BUSYBOX)
+AMTOOL = DebianTool("amtool", "prometheus-alertmanager", "usr/bin/amtool", "AMTOOL")
+TOOLS = (PROMTOOL, BUSYBOX, AMTOOL)
 
 
 def promtool() -> Path:
@@ -102,6 +104,12 @@ def promtool() -> Path:
 def run_promtool(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """promtool with `args` in `cwd` (where `test rules` finds its rule files)."""
     return subprocess.run([str(promtool()), *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def run_amtool(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """amtool, the Alertmanager project's own judge of its configuration (`check-config`, `config routes test`)."""
+    command = [str(AMTOOL.path()), *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
 def busybox() -> Path:

@@ -8,6 +8,11 @@ from typing import Any
 
 from components.config.types import PROJECT
 
+ALERTING = {
+    "page": {"kind": "pagerduty", "remoteKey": "pagerduty-oncall"},
+    "ticket": {"kind": "slack", "remoteKey": "slack-queue", "channel": "#queue"},
+}
+
 
 def valid_raw() -> dict[str, Any]:
     return {
@@ -31,9 +36,10 @@ def valid_raw() -> dict[str, Any]:
             },
         ],
         "teams": [
-            {"name": "press-team", "idpGroups": ["press-engineers"]},
-            {"name": "digital", "idpGroups": ["digital-a", "digital-b"]},
+            {"name": "press-team", "idpGroups": ["press-engineers"], "alerting": ALERTING},
+            {"name": "digital", "idpGroups": ["digital-a", "digital-b"], "alerting": ALERTING},
         ],
+        "observability": {"alerting": {"platformTeam": "digital"}},
         "lines": [
             {
                 "name": "press",

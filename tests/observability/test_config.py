@@ -1,0 +1,65 @@
+"""Bad observability config is refused with the key named, every problem at once: objectives whose fastest page
+could never fire, latency thresholds no histogram bucket can count, receivers missing their settings, production
+without receivers or a platform team, maintenance windows naming unknown lines, email without a relay."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config.loader import load_factory_config
+from components.config.problems import FactoryConfigError
+from tests.support.factories import DELETE, mutate, valid_raw
+
+
+def refused(raw: dict[str, object]) -> str:
+    with pytest.raises(FactoryConfigError) as error:
+        load_factory_config(raw)
+    return str(error.value)
+
+
+def test_an_objective_whose_fastest_page_could_never_fire_is_refused() -> None:
+    text = refused(mutate(valid_raw(), "lines.0.sloTarget", 93))
+    assert "factory-floor:lines[0].sloTarget: 93 % leaves an error budget so large" in text
+    assert "use at least 93.06" in text
+    assert load_factory_config(mutate(valid_raw(), "lines.0.sloTarget", 93.1)).lines[0].slo_target == 93.1
+
+
+def test_a_latency_threshold_must_be_a_bucket_of_the_contracts_histogram() -> None:
+    text = refused(mutate(valid_raw(), "lines.0.slo", {"latency": {"thresholdSeconds": 0.3}}))
+    assert "factory-floor:lines[0].slo.latency.thresholdSeconds" in text and "use one of 0.005, 0.01" in text
+    ok = load_factory_config(mutate(valid_raw(), "lines.0.slo", {"latency": {"thresholdSeconds": 0.25}}))
+    assert ok.lines[0].slo.latency is not None and ok.lines[0].slo.latency.target == 99.0
+
+
+def test_a_receiver_sets_exactly_what_its_kind_needs() -> None:
+    no_key = refused(mutate(valid_raw(), "teams.0.alerting.page", {"kind": "pagerduty"}))
+    assert "factory-floor:teams[0].alerting.page" in no_key and "sets `remoteKey`" in no_key
+    no_channel = refused(mutate(valid_raw(), "teams.0.alerting.page", {"kind": "slack", "remoteKey": "s"}))
+    assert "a slack receiver needs one" in no_channel
+    mail = refused(mutate(valid_raw(), "teams.0.alerting.ticket", {"kind": "email", "to": "q@plant.example"}))
+    assert "factory-floor:observability.alerting.smtp: an email receiver needs the mail relay" in mail
+
+
+def test_production_needs_receivers_for_every_owner_and_a_platform_team_all_at_once() -> None:
+    raw = mutate(mutate(valid_raw(), "teams.0.alerting", DELETE), "observability", {})
+    text = refused(raw)
+    assert "factory-floor:teams[0].alerting: is required in production for a team that owns lines" in text
+    assert "factory-floor:observability.alerting.platformTeam: production names the team" in text
+    staging = load_factory_config(mutate(raw, "environment", "staging"))
+    assert staging.observability.alerting.platform_team is None
+
+
+def test_the_platform_team_must_exist_and_be_reachable() -> None:
+    unknown = refused(mutate(valid_raw(), "observability.alerting.platformTeam", "digitl"))
+    assert "factory-floor:observability.alerting.platformTeam: unknown team 'digitl'" in unknown
+    silent = mutate(mutate(valid_raw(), "environment", "staging"), "teams.1.alerting", DELETE)
+    assert "team 'digital' has no `alerting` receivers" in refused(silent)
+
+
+def test_a_maintenance_window_names_real_lines_and_sane_times() -> None:
+    window = {"name": "stop", "times": [{"start": "06:00", "end": "14:00"}], "lines": ["weld", "wedl"]}
+    text = refused(mutate(valid_raw(), "observability.alerting.maintenance", [window]))
+    assert "factory-floor:observability.alerting.maintenance[0].lines[1]: unknown line 'wedl'" in text
+    backwards = {"name": "stop", "times": [{"start": "22:00", "end": "06:00"}]}
+    text = refused(mutate(valid_raw(), "observability.alerting.maintenance", [backwards]))
+    assert "end 06:00 is not after start 22:00" in text
