@@ -1,12 +1,14 @@
 """build/<stack>/rules/: per cluster its SLO rules (components/observability/slo/), the restore drill's and the
 escrow's recording rules and alerts where they run (components/backup/drill/alerts.py, escrow/alerts.py), as
-Prometheus rule files; and build/<stack>/alertmanager.yaml, the routes (components/observability/routing.py).
+Prometheus rule files; build/<stack>/alertmanager.yaml, the routes (components/observability/routing.py); and
+build/<stack>/dashboards/, Grafana's JSON (components/observability/dashboards.py).
 No Prometheus runs on the clusters yet (the observability issue installs it and applies these as PrometheusRules);
 until then `promtool check rules` accepts the files and a site's existing Prometheus can load them. Sorted keys:
 two runs give identical files."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -22,13 +24,15 @@ from components.backup.escrow.manifests import IMAGES, SECRETS
 from components.catalogue.model import ClusterContext
 from components.config.document import FactoryConfig
 from components.inventory import platform_namespaces
+from components.observability.dashboards import dashboards
 from components.observability.kpi import kpi_rules
 from components.observability.routing import alertmanager_config
-from components.observability.slo.catalogue import cluster_slos
+from components.observability.slo.catalogue import cluster_slos, platform_slos
 from components.observability.slo.rules import slo_rules
 
 RULES_DIR = "rules"
 ALERTMANAGER_FILE = "alertmanager.yaml"
+DASHBOARDS_DIR = "dashboards"
 
 
 def write_rules(out_dir: Path, config: FactoryConfig) -> list[str]:
@@ -62,6 +66,21 @@ def write_rules(out_dir: Path, config: FactoryConfig) -> list[str]:
             path.write_text(yaml.safe_dump(escrow_rules(jobs, clouds), sort_keys=True))
             kinds = ", ".join(f"{job.what} escrow" for job in jobs)
             written.append(f"{cluster.name}: wrote {path} ({kinds} into {', '.join(clouds)}: rules, alerts)")
+    boards = out_dir / DASHBOARDS_DIR
+    if boards.exists():
+        for old in boards.glob("*.json"):
+            old.unlink()
+    boards.mkdir(parents=True, exist_ok=True)
+    platform = [
+        slo
+        for cluster in config.clusters
+        for slo in platform_slos(
+            config, cluster, drills=enabled(ClusterContext(config, cluster, platform_namespaces()))
+        )
+    ]
+    for name, document in dashboards(config, platform).items():
+        (boards / name).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    written.append(f"wrote {boards}/ (Grafana dashboards: factory overview, OEE, one per line's SLOs)")
     path = out_dir / ALERTMANAGER_FILE
     path.write_text(yaml.safe_dump(alertmanager_config(config), sort_keys=True))
     written.append(f"wrote {path} (routes: each line's pages and tickets to its team, the rest to the platform team)")
