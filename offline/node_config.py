@@ -56,8 +56,9 @@ def header(factory: str, cluster: ClusterConfig) -> list[str]:
         f"# {KUBELET_ARGS} pod-max-pids={POD_PIDS_LIMIT}: the kubelet's podPidsLimit, so one pod cannot exhaust the",
         "# node's PIDs; merge it into an existing kubelet-arg list the same way (docs/operations.md).",
         "#",
-        "# audit-*, kube-apiserver-extra-mount (with security.falco.kubernetesAudit): the API server's audit",
-        "# policy and webhook, from the files under audit/ next to this one, for the falco-k8saudit receiver; in a",
+        "# audit-*: the API server's audit trail (the policy under audit/ next to this one, the log on the",
+        "# server's disk, rotated and kept observability.audit.retentionDays); with security.falco.kubernetesAudit",
+        "# also the webhook to the falco-k8saudit receiver (and on RKE2 its kube-apiserver-extra-mount); in a",
         "# drop-in file, every list key gets the '+' (kube-apiserver-extra-mount+ too).",
     ]
 

@@ -160,8 +160,26 @@ class AlertingConfig(StrictModel):
     smtp: SmtpConfig | None = Field(default=None, description="Mail relay, for email receivers.")
 
 
+class AuditLogConfig(StrictModel):
+    retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description=(
+            "Days each k3s/RKE2 server keeps its rotated API-server audit log files (audit-log-maxage); the log "
+            "pipeline keeps the trail in the log store beyond that."
+        ),
+    )
+    max_size_mb: int = Field(default=100, ge=1, le=10000, description="Size at which a log file rotates.")
+    max_backups: int = Field(default=10, ge=1, le=1000, description="Rotated files kept (audit-log-maxbackup).")
+
+
 class ObservabilityConfig(StrictModel):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig, description="Alert routing.")
+    audit: AuditLogConfig = Field(
+        default_factory=AuditLogConfig,
+        description="The API servers' audit trail on k3s/RKE2 clusters (managed clusters: docs/observability.md).",
+    )
 
 
 def check_observability(

@@ -31,7 +31,6 @@ from components.catalogue.rbac import RbacReview
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.core import vocabulary as vocab
-from components.core.contracts import LINE_WORKLOAD_SERVICE_ACCOUNT
 from components.core.sizing import resources
 from components.security import falco, trivy
 
@@ -222,17 +221,45 @@ AUDIT_FILES = {
 }
 
 
+AUDIT_LOG = {
+    "k3s": "/var/lib/rancher/k3s/server/logs/audit.log",  # k3s writes none unless told where
+    "rke2": "/var/lib/rancher/rke2/server/logs/audit.log",  # RKE2's own default path
+}
+WRITES = ["create", "update", "patch", "delete", "deletecollection"]
+HEALTH = ["/healthz*", "/livez*", "/readyz*", "/version", "/metrics"]
+
+
 def audit_policy(factory: FactoryConfig, cluster: ClusterConfig) -> dict[str, Any]:
-    """What the API server records, first matching rule wins: Secret-like objects by metadata only (never a
-    body), writes of Jobs and CronJobs in the cluster's line namespaces and of Services with their request, every
-    request of a line's `line-workload` token by its metadata, nothing else (the edge keeps the volume low)."""
+    """What the API server records — the audit trail on disk and, with `security.falco.kubernetesAudit`, what
+    falco-k8saudit judges — first matching rule wins:
+    - nothing of the platform's own heartbeat: health probes, Events, Leases, the nodes' reads and status updates;
+    - Secret-like objects by metadata only, whoever reads or writes them: a body would hold the secret;
+    - RBAC changes, writes of Jobs and CronJobs in the cluster's lines and of Services, with their request body
+      (who granted what; what a Job runs; where a Service points);
+    - everything else by its metadata: who did what to which object, from where, and the answer's code."""
     lines = factory.lines_on(cluster.name)
     writes = ["create", "update", "patch"]
     rules: list[dict[str, Any]] = [
+        {"level": "None", "nonResourceURLs": list(HEALTH)},
+        {"level": "None", "resources": [{"group": "", "resources": ["events"]}, {"group": "events.k8s.io"}]},
+        {"level": "None", "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
+        {
+            "level": "None",
+            "userGroups": ["system:nodes"],
+            "verbs": ["get", "list", "watch"],
+            "resources": [{"group": "", "resources": ["nodes", "pods", "services", "endpoints"]}],
+        },
+        {
+            "level": "None",
+            "userGroups": ["system:nodes"],
+            "verbs": ["update", "patch"],
+            "resources": [{"group": "", "resources": ["nodes/status", "pods/status"]}],
+        },
         {
             "level": "Metadata",
             "resources": [{"group": "", "resources": ["secrets", "configmaps", "serviceaccounts/token"]}],
         },
+        {"level": "Request", "verbs": list(WRITES), "resources": [{"group": "rbac.authorization.k8s.io"}]},
     ]
     if lines:
         rules.append(
@@ -244,10 +271,7 @@ def audit_policy(factory: FactoryConfig, cluster: ClusterConfig) -> dict[str, An
             }
         )
     rules.append({"level": "Request", "verbs": list(writes), "resources": [{"group": "", "resources": ["services"]}]})
-    if lines:
-        users = [f"system:serviceaccount:{line.namespace}:{LINE_WORKLOAD_SERVICE_ACCOUNT}" for line in lines]
-        rules.append({"level": "Metadata", "users": users})
-    rules.append({"level": "None"})
+    rules.append({"level": "Metadata"})
     return {"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"], "rules": rules}
 
 
@@ -267,18 +291,35 @@ def audit_webhook_config(factory: FactoryConfig) -> dict[str, Any]:
     }
 
 
+def log_args(factory: FactoryConfig, cluster: ClusterConfig) -> list[str]:
+    """The audit trail on each server's disk, rotated by size and kept `observability.audit.retentionDays`."""
+    audit = factory.observability.audit
+    return [
+        f"audit-log-path={AUDIT_LOG[cluster.distribution]}",
+        f"audit-log-maxage={audit.retention_days}",
+        f"audit-log-maxbackup={audit.max_backups}",
+        f"audit-log-maxsize={audit.max_size_mb}",
+    ]
+
+
 def server_flags(factory: FactoryConfig, cluster: ClusterConfig) -> dict[str, list[str] | str]:
-    """The server config entries that make the API server use both files; {} where k8s audit is off."""
-    if factory.security.falco.kubernetes_audit is None or cluster.distribution not in AUDIT_FILES:
+    """The server config entries that make the API server keep its audit trail (every k3s/RKE2 cluster) and, with
+    `security.falco.kubernetesAudit`, post it to falco-k8saudit; {} on a managed cluster (its provider's log)."""
+    if cluster.distribution not in AUDIT_FILES:
         return {}
     policy, webhook = AUDIT_FILES[cluster.distribution]
-    # batches leave within 5 s (the default waits up to 30 s), so an alert follows its request closely
-    webhook_args = [f"audit-webhook-config-file={webhook}", "audit-webhook-batch-max-wait=5s"]
+    webhook_args: list[str] = []
+    if factory.security.falco.kubernetes_audit is not None:
+        # batches leave within 5 s (the default waits up to 30 s), so an alert follows its request closely
+        webhook_args = [f"audit-webhook-config-file={webhook}", "audit-webhook-batch-max-wait=5s"]
     if cluster.distribution == "k3s":  # the API server runs inside the k3s process: it reads the host's files
-        return {"kube-apiserver-arg": [f"audit-policy-file={policy}", *webhook_args]}
-    # RKE2 runs the API server as a static pod: its own option mounts the policy, the webhook file needs a mount
-    return {
+        return {"kube-apiserver-arg": [f"audit-policy-file={policy}", *log_args(factory, cluster), *webhook_args]}
+    # RKE2 runs the API server as a static pod: its own option mounts the policy (and its log directory), the
+    # webhook file needs a mount
+    flags: dict[str, list[str] | str] = {
         "audit-policy-file": policy,
-        "kube-apiserver-arg": webhook_args,
-        "kube-apiserver-extra-mount": [f"{webhook}:{webhook}:ro"],
+        "kube-apiserver-arg": [*log_args(factory, cluster), *webhook_args],
     }
+    if webhook_args:
+        flags["kube-apiserver-extra-mount"] = [f"{webhook}:{webhook}:ro"]
+    return flags

@@ -84,19 +84,24 @@ def test_only_the_api_server_may_post_audit_events(recording: Recording) -> None
     assert rule["ports"] == [{"protocol": "TCP", "port": k8saudit.PORT}]
 
 
-def level(policy: dict[str, Any], request: tuple[str, str, str, str, str]) -> str:
-    """The level the API server records a request (user, verb, group, resource, namespace) at: the first rule
-    that matches it (audit.k8s.io/v1)."""
+def level(policy: dict[str, Any], request: tuple[str, str, str, str, str], groups: tuple[str, ...] = ()) -> str:
+    """The level the API server records a resource request (user, verb, group, resource, namespace) of a user in
+    `groups` at: the first rule that matches it (audit.k8s.io/v1 PolicyRule: a rule with nonResourceURLs matches
+    no resource request; a GroupResources without `resources` covers the whole API group)."""
     user, verb, group, resource, namespace = request
     for rule in policy["rules"]:
+        if "nonResourceURLs" in rule:
+            continue
         if "users" in rule and user not in rule["users"]:
+            continue
+        if "userGroups" in rule and not set(groups) & set(rule["userGroups"]):
             continue
         if "verbs" in rule and verb not in rule["verbs"]:
             continue
         if "namespaces" in rule and namespace not in rule["namespaces"]:
             continue
         kinds = rule.get("resources")
-        if kinds and not any(k["group"] == group and resource in k["resources"] for k in kinds):
+        if kinds and not any(k["group"] == group and resource in k.get("resources", [resource]) for k in kinds):
             continue
         return str(rule["level"])
     return "None"
@@ -120,11 +125,17 @@ TOKEN = "system:serviceaccount:line-mes:line-workload"
             "cloud",
             "Metadata",
         ),
-        ((ALICE, "create", "batch", "jobs", "kube-system"), "edge", "None"),
-        # every use of a line's identity token, by its metadata (user agent, source, pod)
+        ((ALICE, "create", "batch", "jobs", "kube-system"), "edge", "Metadata"),
+        # who granted what, with the grant
+        ((ALICE, "create", "rbac.authorization.k8s.io", "clusterrolebindings", ""), "edge", "Request"),
+        ((ALICE, "delete", "rbac.authorization.k8s.io", "roles", "line-press"), "edge", "Request"),
+        # every use of a line's identity token, and every other request, by its metadata (the trail)
         ((TOKEN, "get", "", "pods", "line-mes"), "cloud", "Metadata"),
-        # and nothing else: the edge keeps the volume low
-        (("system:kube-controller-manager", "get", "", "pods", "line-press"), "edge", "None"),
+        (("system:kube-controller-manager", "get", "", "pods", "line-press"), "edge", "Metadata"),
+        ((ALICE, "list", "apps", "deployments", "line-weld"), "edge", "Metadata"),
+        # never the platform's own heartbeat
+        (("system:kube-scheduler", "update", "coordination.k8s.io", "leases", "kube-system"), "edge", "None"),
+        ((ALICE, "create", "", "events", "line-press"), "edge", "None"),
     ],
 )
 def test_the_policy_records_what_the_rules_read_and_no_secret(
@@ -136,12 +147,27 @@ def test_the_policy_records_what_the_rules_read_and_no_secret(
     assert level(policy, request_) == expected
 
 
+def test_the_nodes_heartbeat_stays_out_of_the_trail_but_their_secret_reads_do_not() -> None:
+    config = load_factory_config(audited(secure_raw()))
+    policy = k8saudit.audit_policy(config, config.cluster("edge"))
+    node = ("system:node:edge-1", "patch", "", "nodes/status", "")
+    assert level(policy, node, groups=("system:nodes",)) == "None"
+    assert level(policy, node) == "Metadata", "the exemption holds for the nodes' group only"
+    secret = ("system:node:edge-1", "get", "", "secrets", "line-press")
+    assert level(policy, secret, groups=("system:nodes",)) == "Metadata"
+    assert policy["rules"][0] == {"level": "None", "nonResourceURLs": list(k8saudit.HEALTH)}
+
+
 def test_the_server_flags_per_distribution() -> None:
     config = load_factory_config(audited(secure_raw()))
     edge = k8saudit.server_flags(config, config.cluster("edge"))
     assert edge == {
         "kube-apiserver-arg": [
             "audit-policy-file=/var/lib/rancher/k3s/server/factory-floor-audit-policy.yaml",
+            "audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log",
+            "audit-log-maxage=30",
+            "audit-log-maxbackup=10",
+            "audit-log-maxsize=100",
             "audit-webhook-config-file=/var/lib/rancher/k3s/server/factory-floor-audit-webhook.yaml",
             "audit-webhook-batch-max-wait=5s",
         ]
@@ -152,5 +178,16 @@ def test_the_server_flags_per_distribution() -> None:
     webhook = "/etc/rancher/rke2/factory-floor-audit-webhook.yaml"
     assert flags["audit-policy-file"] == "/etc/rancher/rke2/factory-floor-audit-policy.yaml"
     assert flags["kube-apiserver-extra-mount"] == [f"{webhook}:{webhook}:ro"]  # the API server is a static pod
-    off = load_factory_config(secure_raw())
-    assert k8saudit.server_flags(off, off.cluster("edge")) == {}
+    # without Falco's receiver the trail is still kept, on the server's disk, as long as the stack says
+    kept = load_factory_config(mutate(secure_raw(), "observability.audit", {"retentionDays": 90}))
+    assert k8saudit.server_flags(kept, kept.cluster("edge")) == {
+        "kube-apiserver-arg": [
+            "audit-policy-file=/var/lib/rancher/k3s/server/factory-floor-audit-policy.yaml",
+            "audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log",
+            "audit-log-maxage=90",
+            "audit-log-maxbackup=10",
+            "audit-log-maxsize=100",
+        ]
+    }
+    plain_rke2 = load_factory_config(mutate(secure_raw(), "clusters.0.distribution", "rke2"))
+    assert "kube-apiserver-extra-mount" not in k8saudit.server_flags(plain_rke2, plain_rke2.cluster("edge"))
