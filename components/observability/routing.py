@@ -4,8 +4,9 @@ to the platform team; a ticket is inhibited while its page fires; alerts are gro
 maintenance windows mute the lines they name (never the platform's alerts).
 
 No secret is in it: every receiver reads its key, URL or password from a file (`*_file` settings, judged by
-amtool 0.25, Debian's), mounted from the Secret `alertmanager-receivers` that External Secrets fills from Vault
-(`<cluster>/addon.alertmanager/<remoteKey>`). A pure builder; amtool judges the result in the tests.
+amtool 0.25, Debian's), mounted from its own Secret `alertmanager-<team>-<severity>` (and `alertmanager-smtp`) that
+External Secrets fills from Vault (`<cluster>/addon.alertmanager/<remoteKey>`). A pure builder; amtool judges the
+result in the tests.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from components.config.factory import TeamConfig
 from components.observability.config import SECRET_FIELD, MaintenanceWindow, ReceiverConfig
 from components.observability.slo.burn import Severity
 
-SECRET = "alertmanager-receivers"
-SECRET_DIR = f"/etc/alertmanager/secrets/{SECRET}"  # where the operator mounts `alertmanagerSpec.secrets`
-SMTP_PASSWORD_KEY = "smtp-password"
+# one Secret per receiver, each External Secrets' copy of one Vault key (the catalogue's add-on secrets), mounted
+# by the operator at /etc/alertmanager/secrets/<Secret>/<key> (`alertmanagerSpec.secrets`)
+SECRETS_ROOT = "/etc/alertmanager/secrets"
+SECRET_KEY = "secret"
+SMTP = "smtp"
 UNROUTED = "unrouted"  # a receiver with no integration: where alerts go while no team can receive them
 GROUP_BY = ["factory", "line", "alertname"]
 INHIBIT_EQUAL = ["factory", "cluster", "line", "alertname"]
@@ -31,13 +34,17 @@ def receiver_name(team: str, severity: str) -> str:
     return f"{team}-{severity}"
 
 
-def secret_key(team: str, severity: str) -> str:
-    """The key of `alertmanager-receivers` (and its file) holding one receiver's secret."""
-    return receiver_name(team, severity)
+def secret_name(owner: str) -> str:
+    """The Secret holding one receiver's secret (`<team>-<severity>`), or the mail relay's password (`smtp`)."""
+    return f"alertmanager-{owner}"
+
+
+def secret_file(owner: str) -> str:
+    return f"{SECRETS_ROOT}/{secret_name(owner)}/{SECRET_KEY}"
 
 
 def _integration(name: str, severity: str, receiver: ReceiverConfig) -> dict[str, Any]:
-    file = f"{SECRET_DIR}/{name}"
+    file = secret_file(name)
     if receiver.kind == "pagerduty":
         return {"pagerduty_configs": [{"routing_key_file": file, "send_resolved": True}]}
     if receiver.kind == "opsgenie":
@@ -138,13 +145,13 @@ def alertmanager_config(config: FactoryConfig) -> dict[str, Any]:
             "smtp_from": smtp.sender,
             "smtp_require_tls": True,
             **({"smtp_auth_username": smtp.username} if smtp.username else {}),
-            **({"smtp_auth_password_file": f"{SECRET_DIR}/{SMTP_PASSWORD_KEY}"} if smtp.remote_key else {}),
+            **({"smtp_auth_password_file": secret_file(SMTP)} if smtp.remote_key else {}),
         }
     return document
 
 
 def receiver_secrets(config: FactoryConfig) -> dict[str, tuple[str, str]]:
-    """Key of `alertmanager-receivers` -> (Vault key, field): what External Secrets copies for Alertmanager."""
+    """Secret name -> (Vault key, field): what External Secrets copies for Alertmanager, one Secret each."""
     found: dict[str, tuple[str, str]] = {}
     for team in config.teams:
         if team.alerting is None:
@@ -152,8 +159,11 @@ def receiver_secrets(config: FactoryConfig) -> dict[str, tuple[str, str]]:
         for severity in SEVERITIES:
             receiver = getattr(team.alerting, severity)
             if receiver.remote_key is not None:
-                found[secret_key(team.name, severity)] = (receiver.remote_key, SECRET_FIELD[receiver.kind])
+                found[secret_name(receiver_name(team.name, severity))] = (
+                    receiver.remote_key,
+                    SECRET_FIELD[receiver.kind],
+                )
     smtp = config.observability.alerting.smtp
     if smtp is not None and smtp.remote_key is not None:
-        found[SMTP_PASSWORD_KEY] = (smtp.remote_key, "password")
+        found[secret_name(SMTP)] = (smtp.remote_key, "password")
     return found

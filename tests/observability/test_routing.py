@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.config.loader import load_factory_config
-from components.observability.routing import SECRET_DIR, alertmanager_config, receiver_secrets
+from components.observability.routing import alertmanager_config, receiver_secrets
 from offline.stackfile import load_config
 from tests.support.debian_tools import run_amtool
 from tests.support.factories import mutate, valid_raw
@@ -96,14 +96,17 @@ def test_no_secret_in_the_configuration_every_receiver_reads_a_file() -> None:
             for integration in integrations:
                 secret_settings = {k for k in integration if k in ("routing_key", "api_key", "api_url", "url")}
                 assert not secret_settings, (receiver["name"], secret_settings)
-    assert document["global"]["smtp_auth_password_file"] == f"{SECRET_DIR}/smtp-password"
+    assert document["global"]["smtp_auth_password_file"] == "/etc/alertmanager/secrets/alertmanager-smtp/secret"
+    pager = next(r for r in document["receivers"] if r["name"] == "body-in-white-page")
+    file = "/etc/alertmanager/secrets/alertmanager-body-in-white-page/secret"
+    assert pager["pagerduty_configs"] == [{"routing_key_file": file, "send_resolved": True}]
     assert "smtp_auth_password:" not in text
     secrets = receiver_secrets(config)
-    assert secrets["body-in-white-page"] == ("pagerduty-body-in-white", "routingKey")
-    assert secrets["quality-page"] == ("opsgenie-quality", "apiKey")
-    assert secrets["platform-ticket"] == ("slack-platform", "url")
-    assert secrets["smtp-password"] == ("smtp", "password")
-    assert "body-in-white-ticket" not in secrets, "an email receiver has no secret of its own"
+    assert secrets["alertmanager-body-in-white-page"] == ("pagerduty-body-in-white", "routingKey")
+    assert secrets["alertmanager-quality-page"] == ("opsgenie-quality", "apiKey")
+    assert secrets["alertmanager-platform-ticket"] == ("slack-platform", "url")
+    assert secrets["alertmanager-smtp"] == ("smtp", "password")
+    assert "alertmanager-body-in-white-ticket" not in secrets, "an email receiver has no secret of its own"
 
 
 def test_a_team_without_receivers_outside_production_falls_back_to_the_platform_team(tmp_path: Path) -> None:
