@@ -242,16 +242,7 @@ class DisasterRecovery(FactoryComponent[RecoveryArgs]):
         goes to the servers, never through the program: offline/vault.py writes the steps)."""
         if not etcd_writes_to_aws(self.args.config, self.args.cluster):
             return None
-        cluster = self.args.cluster.name
-        writer = credential_writer(
-            self,
-            self.args.locations["aws"],
-            factory=self.args.config.factory.name,
-            cluster=cluster,
-            purpose=ETCD_PURPOSE,
-            prefix=object_prefix(cluster),
-        )
-        return writer.principal
+        return self._writer(self.args.locations["aws"], ETCD_PURPOSE, object_prefix(self.args.cluster.name)).principal
 
     def _writer(self, location: StoreLocation, purpose: str, prefix: str) -> Writer:
         """On Azure every writer of a cluster is the one service principal `backup.azure.writers` names for it (the
