@@ -89,24 +89,29 @@ def credential_clouds(ctx: ClusterContext) -> tuple[Cloud, ...]:
 
 def credential_secret(cloud: Cloud) -> str:
     """The Secret holding Velero's credential file for the store on `cloud` (its BSL's `spec.credential`)."""
-    return f"velero-{cloud}"
+    return f"{NAME}-{cloud}"
 
 
-def secrets(ctx: ClusterContext) -> tuple[AddonSecret, ...]:
-    """One credential file per store reached with a credential, copied from field `cloud` of `<cloud>` in Velero's
-    Vault folder. The file is what each plugin reads: an AWS shared-credentials file, a GCP service-account key
-    (JSON), an Azure AZURE_* env file (REFERENCE-2 §1; docs/disaster-recovery.md has the commands)."""
+def store_credentials(ctx: ClusterContext, *, addon: str, namespace: str) -> tuple[AddonSecret, ...]:
+    """One credential file per store the cluster reaches with a credential (`credential_clouds`): Secret
+    `<addon>-<cloud>`, key `cloud`, copied from field `cloud` of `<cloud>` in the add-on's own Vault folder. The file
+    is what the store's SDK reads: an AWS shared-credentials file, a GCP service-account key (JSON), an Azure
+    AZURE_* env file (REFERENCE-2 §1; docs/disaster-recovery.md has the commands). Velero's and the escrow's."""
     return tuple(
         AddonSecret(
-            addon=NAME,
-            namespace=NAMESPACE,
-            name=credential_secret(cloud),
+            addon=addon,
+            namespace=namespace,
+            name=f"{addon}-{cloud}",
             key=CREDENTIAL_KEY,
             remote_key=cloud,
             remote_property=CREDENTIAL_KEY,
         )
         for cloud in credential_clouds(ctx)
     )
+
+
+def secrets(ctx: ClusterContext) -> tuple[AddonSecret, ...]:
+    return store_credentials(ctx, addon=NAME, namespace=NAMESPACE)
 
 
 def _server(ctx: ClusterContext) -> Values:

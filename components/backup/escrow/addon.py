@@ -44,17 +44,7 @@ def _render(ctx: ClusterContext) -> list[Manifest]:
 def secrets(ctx: ClusterContext) -> tuple[AddonSecret, ...]:
     """The escrow writer's credential per store it reaches without a cloud identity: the same file as Velero's,
     for its own principal, from the escrow's Vault folder `<cluster>/addon.escrow/<cloud>`."""
-    return tuple(
-        AddonSecret(
-            addon=m.NAME,
-            namespace=m.NAMESPACE,
-            name=m.credential_secret(cloud),
-            key=m.CREDENTIAL_KEY,
-            remote_key=cloud,
-            remote_property=m.CREDENTIAL_KEY,
-        )
-        for cloud in velero.credential_clouds(ctx)
-    )
+    return velero.store_credentials(ctx, addon=m.NAME, namespace=m.NAMESPACE)
 
 
 def _registry_ports(ctx: ClusterContext) -> tuple[int, ...]:

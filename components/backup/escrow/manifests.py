@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from components.backup import names, scheduled
+from components.backup import names, scheduled, velero
 from components.backup.config import Cloud
 from components.backup.escrow.config import EscrowConfig
 from components.catalogue.images import PINNED_PULL_POLICY, Image
@@ -51,7 +51,7 @@ UID = 65534
 SCRATCH = "/scratch"
 SCRIPTS = "/etc/escrow"
 CREDENTIAL_MOUNT = "/var/run/secrets/escrow-store"
-CREDENTIAL_KEY = "cloud"  # as Velero's (velero.CREDENTIAL_KEY): the same file, made by the same steps
+CREDENTIAL_KEY = velero.CREDENTIAL_KEY  # the same file as Velero's, made by the same steps
 FETCH_SCRIPT = Path(__file__).with_name("fetch.sh")
 UPLOAD_SCRIPT = Path(__file__).with_name("upload.sh")
 REMOTE = "STORE"  # rclone's remote `store`, configured by RCLONE_CONFIG_STORE_* variables only
