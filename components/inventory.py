@@ -8,14 +8,28 @@ from typing import Any
 
 from components.backup import velero
 from components.backup.drill.addon import ADDONS as DRILL_ADDONS
+from components.backup.drill.addon import enabled as drill_enabled
+from components.backup.drill.alerts import drill_rules
+from components.backup.escrow import addon as escrow_addon
+from components.backup.escrow import secrets_job
 from components.backup.escrow.addon import ADDON as ESCROW_ADDON
+from components.backup.escrow.alerts import EscrowJob, escrow_rules
+from components.backup.escrow.config import SECRETS_TIMEOUT_MINUTES, max_age
+from components.backup.escrow.manifests import IMAGES, SECRETS
 from components.catalogue.mirror import image_reference, mirror_image
 from components.catalogue.model import AddOn, Bundle, BundleChart, BundleImage, Chart, ClusterContext
 from components.catalogue.release import resolve
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.core.contracts import SYSTEM_NAMESPACES, cluster_identifier
+from components.observability.addons import ADDONS as OBSERVABILITY_ADDONS
+from components.observability.kpi import kpi_rules
+from components.observability.slo.catalogue import cluster_slos, platform_slos
+from components.observability.slo.model import Slo
+from components.observability.slo.rules import slo_rules
 from components.security.addons import ADDONS as SECURITY_ADDONS
+from components.security.dns_alerts import dns_alert_rules
+from components.security.gatekeeper.alerts import webhook_alert_rules
 from components.security.gatekeeper.constraints import allowed_images
 from components.verification.addons import ADDONS as VERIFICATION_ADDONS
 
@@ -29,7 +43,9 @@ def _table(*addons: AddOn) -> dict[str, AddOn]:
     return {addon.name: addon for addon in addons}
 
 
-CATALOGUE: dict[str, AddOn] = _table(*SECURITY_ADDONS, *VERIFICATION_ADDONS, velero.ADDON, *DRILL_ADDONS, ESCROW_ADDON)
+CATALOGUE: dict[str, AddOn] = _table(
+    *SECURITY_ADDONS, *VERIFICATION_ADDONS, velero.ADDON, *DRILL_ADDONS, ESCROW_ADDON, *OBSERVABILITY_ADDONS
+)
 
 
 def exempt_namespaces() -> dict[str, str]:
@@ -101,6 +117,49 @@ def _bundle_chart(chart: str, version: str, source: Chart, chart_mirror: str | N
         tag = version.replace("+", "_")
         return BundleChart(chart, version, source.archive, oci=f"{chart_mirror[6:].rstrip('/')}/{chart}:{tag}")
     return BundleChart(chart, version, source.archive, url=f"{chart_mirror.rstrip('/')}/{chart}-{version}.tgz")
+
+
+def drills_run(config: FactoryConfig, cluster: ClusterConfig) -> bool:
+    return drill_enabled(ClusterContext(config, cluster, platform_namespaces()))
+
+
+def escrow_jobs(config: FactoryConfig, cluster: ClusterConfig) -> list[EscrowJob]:
+    """The escrow's jobs on one cluster, each with the staleness its schedule implies (escrow/config.max_age)."""
+    ctx = ClusterContext(config, cluster, platform_namespaces())
+    escrow, timezone = config.backup.escrow, config.factory.timezone
+    jobs = []
+    if escrow_addon.images_enabled(ctx):
+        age = max_age(escrow.images_schedule, timezone, escrow.images_timeout_minutes)
+        jobs.append(EscrowJob("images", IMAGES, "Image", "image and chart", int(age.total_seconds())))
+    if secrets_job.enabled(ctx):
+        age = max_age(escrow.secrets_schedule, timezone, SECRETS_TIMEOUT_MINUTES)
+        jobs.append(EscrowJob("secrets", SECRETS, "Secret", "Vault secret", int(age.total_seconds())))
+    return jobs
+
+
+def rule_files(config: FactoryConfig, cluster: ClusterConfig) -> dict[str, dict[str, Any]]:
+    """Kind -> the Prometheus rule file of every capability that runs on one cluster: its SLOs (lines' and the
+    platform's), the lines' OEE, DNS volume and Gatekeeper's webhook, and where drills run the restore drill's and
+    the escrow's. What `make plan` writes (build/<stack>/rules/<cluster>-<kind>.yaml, judged by promtool) and what
+    the cluster's Observability installs as PrometheusRules — the same documents."""
+    drills = drills_run(config, cluster)
+    files: dict[str, dict[str, Any]] = {"slo": slo_rules(cluster_slos(config, cluster, drills=drills))}
+    if config.lines_on(cluster.name):
+        files["kpi"] = kpi_rules()
+    files["dns"] = dns_alert_rules()
+    files["gatekeeper-webhook"] = webhook_alert_rules()
+    if drills:
+        clouds = velero.clouds(ClusterContext(config, cluster, platform_namespaces()))
+        files["restore-drill"] = drill_rules(config.backup.drill.max_age_hours, clouds)
+        jobs = escrow_jobs(config, cluster)
+        if jobs:
+            files["escrow"] = escrow_rules(jobs, clouds)
+    return files
+
+
+def factory_platform_slos(config: FactoryConfig) -> list[Slo]:
+    """The platform SLOs of every cluster (the factory overview dashboard shows them all)."""
+    return [slo for c in config.clusters for slo in platform_slos(config, c, drills=drills_run(config, c))]
 
 
 def pack_settings(config: FactoryConfig) -> dict[str, Any]:

@@ -22,9 +22,18 @@ from components.config.stack_inputs import StackInputs
 from components.core.component import TOKEN_PREFIX, ComponentArgs, FactoryComponent, Protection, moved_children
 from components.core.contracts import LINE_WORKLOAD_SERVICE_ACCOUNT, cluster_identifier
 from components.identity.component import cloud_provider
-from components.inventory import bundle, line_images, platform_images, platform_namespaces
+from components.inventory import (
+    bundle,
+    factory_platform_slos,
+    line_images,
+    platform_images,
+    platform_namespaces,
+    rule_files,
+)
 from components.lines.component import ProductionLine
 from components.lines.manifests import LineArgs, line_args
+from components.observability.component import Observability, ObservabilityArgs
+from components.observability.dashboards import dashboards
 from components.security.admission import AdmissionArgs, AdmissionControl
 from components.security.component import SecurityArgs, SecurityBaseline
 from components.verification.component import SegmentationCanary, VerificationArgs
@@ -43,7 +52,8 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
     """Creates for one cluster: its explicit Kubernetes provider (credentials from a secret, a stable
     `clusterIdentifier`, never dropping an unreachable plant cluster from state), its cloud provider when
     it federates workload identities, its AdmissionControl first — and after its gate (Gatekeeper's webhook
-    answering) everything else: one ProductionLine per line on it, its SecurityBaseline, the SegmentationCanary
+    answering) everything else: one ProductionLine per line on it, its SecurityBaseline, its Observability (metrics,
+    rules, routes, dashboards), the SegmentationCanary
     that proves the cluster enforces the lines' NetworkPolicies (a rollout gate), and with backup stores its
     DisasterRecovery (Velero writing to the stores it reaches)."""
 
@@ -52,6 +62,7 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
     admission: AdmissionControl
     lines: dict[str, ProductionLine]
     security: SecurityBaseline
+    observability: Observability
     verification: SegmentationCanary
     recovery: DisasterRecovery | None
 
@@ -117,6 +128,20 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
             SecurityBaseline(
                 baseline,
                 SecurityArgs(**after_gate, lines=tuple(line.handle for line in self.lines.values())),
+                self.child_opts(providers=providers),
+            ),
+        )
+        self.observability = self.own(
+            "observability",
+            Observability(
+                f"{name}-observability",
+                ObservabilityArgs(
+                    **after_gate,
+                    lines=tuple(line.handle for line in self.lines.values()),
+                    rule_files=rule_files(args.config, cluster),
+                    dashboards=dashboards(args.config, factory_platform_slos(args.config)),
+                    secrets=self.security.secret_delivery,
+                ),
                 self.child_opts(providers=providers),
             ),
         )

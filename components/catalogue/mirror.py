@@ -22,7 +22,10 @@ def image_reference(values: Values, slot: ImageSlot) -> str:
     tag = get_path(values, slot.tag_key) if slot.tag_key else slot.tag
     registry = get_path(values, slot.registry_key) if slot.registry_key else None
     name = f"{registry}/{repository}" if registry else str(repository)
-    return f"{name}:{tag}"
+    digest = get_path(values, slot.digest_key) if slot.digest_key else None
+    if not digest:
+        return f"{name}:{tag}{slot.tag_suffix}"
+    return f"{name}:{tag}{slot.tag_suffix}@{'sha256:' if slot.digest_bare else ''}{digest}"
 
 
 def mirrored(values: Values, slots: tuple[ImageSlot, ...], mirror: str | None) -> Values:
@@ -32,6 +35,8 @@ def mirrored(values: Values, slots: tuple[ImageSlot, ...], mirror: str | None) -
     if mirror is None:
         return result
     for slot in slots:
+        if get_path(result, slot.repository_key) is None:
+            continue  # a part the values switch off (Grafana on a cell) names no image
         registry_value = get_path(result, slot.registry_key) if slot.registry_key else None
         repository = str(get_path(result, slot.repository_key))
         if registry_value:

@@ -118,6 +118,13 @@ class ImageSlot:
     artifact: bool = False
     image: Image | None = None
     pull_policy_key: str | None = None
+    # charts that take the digest apart from the tag (kube-prometheus-stack's `sha`, which it also copies into a
+    # Prometheus' `spec.version` when it sits in the tag, breaking the operator's semver parse): its key, and
+    # whether the chart writes `sha256:` itself (True: the value is bare hex)
+    digest_key: str | None = None
+    digest_bare: bool = False
+    # what the chart appends to the tag it is given (node-exporter's `-distroless`)
+    tag_suffix: str = ""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Literal
 from components.config.api_server import api_server_addresses, api_server_ports
 from components.config.factory import ClusterConfig
 from components.core.kube import Manifest
-from components.core.network_policy import DEFAULT_DENY, default_deny, dns_rule
+from components.core.network_policy import DEFAULT_DENY, default_deny, dns_rule, namespace_peer
 
 ANY_ADDRESS = ("0.0.0.0/0", "::/0")
 
@@ -42,6 +42,15 @@ class OwnPods:
 
 
 @dataclass(frozen=True)
+class Namespace:
+    """Pods of another namespace (a line's, kube-system's), all or those with `pods` labels: Prometheus scraping
+    them. The other side must admit the connection too (a line admits Prometheus on its metrics port)."""
+
+    name: str
+    pods: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class External:
     """A host outside the cluster: `what` it is, its TCP ports, and its addresses when the stack names them
     (empty: any address — NetworkPolicy cannot name a host)."""
@@ -51,7 +60,7 @@ class External:
     cidrs: tuple[str, ...] = ()
 
 
-Peer = ApiServer | ClusterDns | OwnPods | External
+Peer = ApiServer | ClusterDns | OwnPods | Namespace | External
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,7 @@ class Path:
     why: str
     ports: tuple[int, ...] = ()  # TCP ports on the add-on's side (ingress) or the peer's (own pods)
     pods: Mapping[str, str] = field(default_factory=dict)
+    udp: tuple[int, ...] = ()  # UDP ports besides (own pods and namespaces: Alertmanager's cluster gossip)
 
 
 @dataclass(frozen=True)
@@ -73,8 +83,8 @@ class NetworkNeeds:
     paths: tuple[Path, ...] = ()
 
 
-def _tcp(ports: tuple[int, ...]) -> list[Manifest]:
-    return [{"protocol": "TCP", "port": port} for port in ports]
+def _tcp(ports: tuple[int, ...], udp: tuple[int, ...] = ()) -> list[Manifest]:
+    return [{"protocol": "TCP", "port": port} for port in ports] + [{"protocol": "UDP", "port": port} for port in udp]
 
 
 def _blocks(cidrs: tuple[str, ...]) -> list[Manifest]:
@@ -92,7 +102,10 @@ def _rule(path: Path, cluster: ClusterConfig) -> Manifest:
     elif isinstance(peer, ClusterDns):
         return dns_rule()
     elif isinstance(peer, OwnPods):
-        peers, rule_ports = [{"podSelector": {"matchLabels": dict(peer.labels)}}], _tcp(path.ports)
+        peers, rule_ports = [{"podSelector": {"matchLabels": dict(peer.labels)}}], _tcp(path.ports, path.udp)
+    elif isinstance(peer, Namespace):
+        peers = [namespace_peer(peer.name, {"matchLabels": dict(peer.pods)} if peer.pods else None)]
+        rule_ports = _tcp(path.ports, path.udp)
     else:
         peers, rule_ports = _blocks(peer.cidrs or ANY_ADDRESS), _tcp(peer.ports)
     return {"to" if path.direction == "egress" else "from": peers, "ports": rule_ports}
@@ -126,7 +139,7 @@ def describe(path: Path, cluster: ClusterConfig) -> str:
     """One line for the plan's bundle: what this path opens, and how narrowly."""
     rule = _rule(path, cluster)
     peers = rule.get("to") or rule.get("from") or []
-    ports = ",".join(str(p["port"]) for p in rule["ports"])
+    ports = ",".join(f"{p['port']}" + ("/udp" if p["protocol"] == "UDP" else "") for p in rule["ports"])
     blocks = [p["ipBlock"]["cidr"] for p in peers if "ipBlock" in p]
     where = "any address" if set(blocks) >= set(ANY_ADDRESS) else ", ".join(blocks) if blocks else _peer_name(path.peer)
     arrow = "to" if path.direction == "egress" else "from"
@@ -140,4 +153,7 @@ def _peer_name(peer: Peer) -> str:
         return "cluster DNS"
     if isinstance(peer, OwnPods):
         return "own pods " + ",".join(f"{k}={v}" for k, v in sorted(peer.labels.items()))
+    if isinstance(peer, Namespace):
+        pods = ",".join(f"{k}={v}" for k, v in sorted(peer.pods.items()))
+        return f"namespace {peer.name}" + (f" pods {pods}" if pods else "")
     return peer.what

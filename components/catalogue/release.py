@@ -13,6 +13,7 @@ from components.catalogue.model import (
     BroughtResource,
     Chart,
     ClusterContext,
+    ImageSlot,
     Manifest,
     Values,
     WorkloadSlot,
@@ -39,17 +40,27 @@ class Release:
 
     def images(self) -> list[str]:
         if isinstance(self.addon.source, Chart):
-            return [image_reference(self.values, slot) for slot in self.addon.source.images if not slot.artifact]
+            return [image_reference(self.values, slot) for slot in self._slots() if not slot.artifact]
         return sorted({c["image"] for m in self.manifests if (spec := pod_spec(m)) for c in containers(spec)})
 
     def artifacts(self) -> list[str]:
         if isinstance(self.addon.source, Chart):
-            return [image_reference(self.values, slot) for slot in self.addon.source.images if slot.artifact]
+            return [image_reference(self.values, slot) for slot in self._slots() if slot.artifact]
         return []
+
+    def _slots(self) -> list[ImageSlot]:
+        """The chart's image slots its values fill: a part switched off (Grafana on a cell) pulls nothing."""
+        assert isinstance(self.addon.source, Chart)
+        return [slot for slot in self.addon.source.images if get_path(self.values, slot.repository_key) is not None]
 
     def workloads(self) -> list[Workload]:
         if isinstance(self.addon.source, Chart):
-            return [_chart_workload(self.addon, self.values, slot) for slot in self.addon.source.workloads]
+            # a part the values switch off (no Alertmanager on a cell) has no replicas and costs nothing
+            return [
+                _chart_workload(self.addon, self.values, slot)
+                for slot in self.addon.source.workloads
+                if slot.replicas_key is None or get_path(self.values, slot.replicas_key)
+            ]
         return [w for m in self.manifests if (w := _manifest_workload(self.addon, m)) is not None]
 
 

@@ -113,6 +113,8 @@ class AddonSecret:
     remote_key: str  # relative to the add-on's folder
     remote_property: str
     refresh_interval: str = "1h"
+    # more (key, field) pairs of the same Vault secret into the same Kubernetes Secret (Grafana's user and password)
+    more: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,12 +167,10 @@ def addon_external_secret(secret: AddonSecret, cluster: str, factory: str, compo
             "target": secret_target(secret.name, labels),
             "data": [
                 {
-                    "secretKey": secret.key,
-                    "remoteRef": {
-                        "key": f"{vault_folder(cluster, scope)}/{secret.remote_key}",
-                        "property": secret.remote_property,
-                    },
+                    "secretKey": key,
+                    "remoteRef": {"key": f"{vault_folder(cluster, scope)}/{secret.remote_key}", "property": field},
                 }
+                for key, field in ((secret.key, secret.remote_property), *secret.more)
             ],
         },
     }

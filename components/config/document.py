@@ -27,7 +27,7 @@ from components.config.problems import Problems
 from components.config.site_dns import check_site_dns
 from components.config.types import Environment, StrictModel
 from components.identity.config import check_identity
-from components.observability.config import ObservabilityConfig, check_observability
+from components.observability.config import ObservabilityConfig, check_hub, check_observability
 from components.security.config import SecurityConfig, check_security
 from components.security.gatekeeper.config import check_production_admission
 from components.security.secrets.config import check_secrets
@@ -115,6 +115,8 @@ def cross_check(sections: Sections, problems: Problems) -> None:
     check_backup(sections.environment, sections.timezone, sections.backup, sections.lines, problems)
     check_etcd_clusters(sections.environment, sections.backup, sections.clusters, problems)
     check_observability(sections.environment, sections.observability, sections.teams, sections.lines, problems)
+    vault_known = None if sections.security is None else sections.security.vault is not None
+    check_hub(sections.environment, sections.observability, sections.clusters, sections.teams, vault_known, problems)
     if sections.security is not None:  # else whether Vault delivers credentials is unknown
         vault = sections.security.vault is not None
         check_cluster_backups(

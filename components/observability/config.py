@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.config.problems import Problems, field, names, present
-from components.config.types import Name, StrictModel, VaultPath, pattern
+from components.config.types import HttpsUrl, Name, StrictModel, VaultPath, pattern
 
 # the operation-duration buckets every line exposes (seconds; docs/observability.md, the metric contract): a latency
 # threshold must be one of them, since a histogram answers "how many were faster than X" only at its boundaries
@@ -174,8 +174,37 @@ class AuditLogConfig(StrictModel):
     max_backups: int = Field(default=10, ge=1, le=1000, description="Rotated files kept (audit-log-maxbackup).")
 
 
+class HubConfig(StrictModel):
+    remote_write: HttpsUrl | None = Field(
+        default=None,
+        description=(
+            "Prometheus remote-write endpoint of the central hub (e.g. https://metrics.example.com/api/v1/write): "
+            "every cluster's Prometheus sends its samples there, labelled with `factory` and `cluster`, for the "
+            "long-term view beyond its own retention."
+        ),
+    )
+    alertmanagers: list[HttpsUrl] = Field(
+        default_factory=list,
+        description=(
+            "Alertmanagers of the hub (https://host[:port], without path): where a cluster with no Alertmanager of "
+            "its own (profile `edge-small`) sends its alerts; production requires one for such a cluster."
+        ),
+    )
+    remote_key: VaultPath | None = Field(
+        default=None,
+        description=(
+            "Vault key (field `token`, under `<cluster>/addon.kube-prometheus-stack/`) of the bearer token the hub "
+            "accepts for remote write and alerts; none: the hub authenticates by network alone."
+        ),
+    )
+
+
 class ObservabilityConfig(StrictModel):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig, description="Alert routing.")
+    hub: HubConfig = Field(
+        default_factory=HubConfig,
+        description="The central hub clusters report to: remote write, and Alertmanagers for clusters without one.",
+    )
     audit: AuditLogConfig = Field(
         default_factory=AuditLogConfig,
         description="The API servers' audit trail on k3s/RKE2 clusters (managed clusters: docs/observability.md).",
@@ -222,6 +251,42 @@ def check_observability(
 
 
 WHERE = ("observability", "alerting")
+HUB = ("observability", "hub")
+# profiles whose clusters run no Alertmanager of their own (components/observability/sizing.py): their alerts
+# reach people only through the hub's
+WITHOUT_ALERTMANAGER = frozenset({"edge-small"})
+
+
+def check_hub(  # noqa: PLR0917 - one argument per section it reads, like the other cross-checks
+    environment: str | None,
+    observability: ObservabilityConfig | None,
+    clusters: Sequence[object | None],
+    teams: Sequence[object | None],
+    vault: bool | None,
+    problems: Problems,
+) -> None:
+    """A cluster with no Alertmanager sends its alerts to the hub's, which production requires; Vault keys (the
+    receivers', the relay's, the hub's token) need Vault (`vault` None: the security section failed on its own)."""
+    if observability is None:
+        return
+    hub = observability.hub
+    alone = [str(field(c, "name")) for _, c in present(clusters) if field(c, "profile") in WITHOUT_ALERTMANAGER]
+    if environment == "production" and alone and not hub.alertmanagers:
+        problems.add(
+            (*HUB, "alertmanagers"),
+            f"is required in production: cluster(s) {', '.join(alone)} run no Alertmanager (profile edge-small), so "
+            "their alerts would reach nobody",
+        )
+    if vault is False and hub.remote_key is not None:
+        problems.add((*HUB, "remoteKey"), "is a Vault key: set `security.vault`")
+    smtp = observability.alerting.smtp
+    if vault is False and smtp is not None and smtp.remote_key is not None:
+        problems.add((*WHERE, "smtp", "remoteKey"), "is a Vault key: set `security.vault`")
+    for i, team in present(teams):
+        alerting = field(team, "alerting")
+        for severity in ("page", "ticket"):
+            if vault is False and alerting is not None and getattr(alerting, severity).remote_key is not None:
+                problems.add(("teams", i, "alerting", severity, "remoteKey"), "is a Vault key: set `security.vault`")
 
 
 def _check_objectives(lines: Sequence[object | None], problems: Problems) -> None:

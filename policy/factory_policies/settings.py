@@ -49,6 +49,15 @@ EXEMPT_NAMESPACES: dict[str, str] = {
     "kube-node-lease": "Kubernetes' node heartbeats (Lease objects); no workloads.",
     "kube-public": "Kubernetes' public bootstrap data (cluster-info); no workloads.",
     "kube-system": "Kubernetes' own add-ons (CNI, CoreDNS, kube-proxy, CSI node plugins) need host access.",
+    "monitoring": (
+        "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
+        "lines' allow-list."
+    ),
+    "node-exporter": (
+        "node-exporter reads the node's /proc and /sys (read-only host mounts, and / for file-system metrics) in the "
+        "host's network and PID namespaces, which even baseline refuses. It runs as nobody, with no capabilities, no "
+        "privilege escalation and a read-only root file system."
+    ),
     "velero": (
         "Velero's node agent mounts the kubelet's pod and plugin directories from the host (/var/lib/kubelet/pods "
         "and /plugins, HostToContainer propagation) and runs as root to read and restore every pod's volume files "

@@ -20,6 +20,9 @@ REVIEWED_SECRET_READERS = {
     "external-secrets-cert-controller",
     # Velero backs up and restores every namespace's objects, Secrets included (its review: components/backup/velero.py)
     "cluster-admin",
+    # the Prometheus Operator writes each Prometheus' and Alertmanager's configuration Secret, in any namespace
+    # (its review: components/observability/prometheus.py)
+    "kube-prometheus-stack-operator",
 }
 
 

@@ -63,3 +63,31 @@ def test_a_maintenance_window_names_real_lines_and_sane_times() -> None:
     backwards = {"name": "stop", "times": [{"start": "22:00", "end": "06:00"}]}
     text = refused(mutate(valid_raw(), "observability.alerting.maintenance", [backwards]))
     assert "end 06:00 is not after start 22:00" in text
+
+
+def test_a_production_cell_without_alertmanager_needs_the_hubs() -> None:
+    """The careless edit: dropping the hub from a production stack with an edge-small cell, whose Prometheus then
+    has nowhere to send a page."""
+    text = refused(mutate(valid_raw(), "observability.hub", DELETE))
+    assert (
+        "factory-floor:observability.hub.alertmanagers: is required in production: cluster(s) edge run no "
+        "Alertmanager (profile edge-small)" in text
+    )
+    staging = load_factory_config(mutate(mutate(valid_raw(), "observability.hub", DELETE), "environment", "staging"))
+    assert staging.observability.hub.alertmanagers == []
+    bad = refused(mutate(valid_raw(), "observability.hub.remoteWrite", "http://metrics.hub.example.com/write"))
+    assert "factory-floor:observability.hub.remoteWrite" in bad and "https://" in bad
+
+
+def test_vault_keys_need_vault_all_at_once() -> None:
+    raw = mutate(valid_raw(), "security.vault", DELETE)
+    raw = mutate(raw, "observability.hub.remoteKey", "hub")
+    raw = mutate(
+        raw,
+        "observability.alerting.smtp",
+        {"smarthost": "smtp.plant:587", "from": "a@plant.example", "remoteKey": "smtp"},
+    )
+    text = refused(raw)
+    assert "factory-floor:observability.hub.remoteKey: is a Vault key: set `security.vault`" in text
+    assert "factory-floor:observability.alerting.smtp.remoteKey: is a Vault key" in text
+    assert "factory-floor:teams[0].alerting.page.remoteKey: is a Vault key" in text

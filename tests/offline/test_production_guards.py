@@ -115,7 +115,10 @@ def _webhook_policies(out: Path) -> set[str]:
 
 def test_c_a_profile_change_no_longer_opens_the_webhook(tmp_path: Path) -> None:
     """The edit that used to fail the webhook open as a side effect: a single-node profile for the cluster."""
-    code, out = _plan(tmp_path, pilsen_with("      profile: edge-ha\n", "      profile: edge-small\n"))
+    single = pilsen_with("      profile: edge-ha\n", "      profile: edge-small\n")
+    # a production cell has no Alertmanager of its own: the config check wants the hub's (tests/observability)
+    hub = "  factory-floor:observability:\n    hub:\n      alertmanagers: [https://alertmanager.hub.example.com]\n"
+    code, out = _plan(tmp_path, single.replace("  factory-floor:observability:\n", hub))
     assert code == plan_cli.EXIT_OK
     assert _webhook_policies(out) == {"Fail"}
 

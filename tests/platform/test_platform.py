@@ -65,8 +65,8 @@ def _line_resources(recording: Recording) -> set[str]:
 
 def _platform_namespaces(recording: Recording) -> set[str]:
     """The namespaces the catalogue's add-ons live in: admission control's, the security baseline's, the
-    segmentation canary's and disaster recovery's."""
-    owners = ("-admission-ns-", "-baseline-ns-", "-verification-ns-", "-recovery-ns-")
+    segmentation canary's, disaster recovery's and observability's."""
+    owners = ("-admission-ns-", "-baseline-ns-", "-verification-ns-", "-recovery-ns-", "-observability-ns-")
     return {r.name for r in recording.of_type("kubernetes:core/v1:Namespace") if any(o in r.name for o in owners)}
 
 

@@ -146,6 +146,8 @@ def test_default_exempt_namespaces_carry_reasons() -> None:
         "velero",
         "restore-drill",
         "escrow",
+        "monitoring",
+        "node-exporter",
     }
     assert all(len(reason) > 30 for reason in EXEMPT_NAMESPACES.values())
     assert SETTINGS["exemptNamespaces"].default == list(EXEMPT_NAMESPACES)

@@ -9,7 +9,7 @@ from components.catalogue.secrets import vault_role
 from components.config.loader import load_factory_config
 from components.security.secrets.vault import line_access, setup_script
 from offline.vault import write_vault_setup
-from tests.support.factories import mutate, secure_raw
+from tests.support.factories import DELETE, mutate, secure_raw
 
 
 def test_a_lines_policy_reads_only_its_own_folder() -> None:
@@ -41,19 +41,27 @@ def test_make_plan_writes_one_script_per_cluster_with_secrets(tmp_path: Path) ->
     assert 'path "plant/data/edge/press/*"' in (tmp_path / "vault" / "edge.sh").read_text()
     no_line_secrets = mutate(secure_raw(), "lines.2.secrets", [])
     [setup, credentials, cloud] = write_vault_setup(tmp_path, load_factory_config(no_line_secrets))
-    # the escrow's secret export on both clusters; on edge also Velero's and the escrow's store credentials
-    assert "cloud.sh (Vault policies and roles for 0 line(s), 1 add-on(s))" in cloud
+    # the escrow's secret export on both clusters; on edge also Velero's and the escrow's store credentials; on
+    # cloud also Alertmanager's receivers and Grafana's login (kube-prometheus-stack)
+    assert "cloud.sh (Vault policies and roles for 0 line(s), 2 add-on(s))" in cloud
     assert "edge.sh (Vault policies and roles for 0 line(s), 3 add-on(s))" in setup
     assert "edge-credentials.sh" in credentials
     without_escrow = mutate(no_line_secrets, "backup.escrow", {"secrets": False, "images": False})
     without_escrow = mutate(without_escrow, "environment", "staging")
-    [setup, credentials] = write_vault_setup(tmp_path, load_factory_config(without_escrow))
+    [setup, credentials, cloud] = write_vault_setup(tmp_path, load_factory_config(without_escrow))
+    assert "cloud.sh (Vault policies and roles for 0 line(s), 1 add-on(s))" in cloud, "kube-prometheus-stack's"
     assert "edge.sh (Vault policies and roles for 0 line(s), 1 add-on(s))" in setup, "Velero's store credential"
     scripts = sorted(p.name for p in (tmp_path / "vault").glob("*.sh"))
-    assert scripts == ["edge-credentials.sh", "edge.sh"], "an earlier script no longer true goes"
+    assert scripts == ["cloud.sh", "edge-credentials.sh", "edge.sh"]
+    # no backups, no receivers: only Grafana's login on cloud is left, and the edge scripts go
     disposable = mutate(mutate(no_line_secrets, "environment", "staging"), "backup", {})
-    assert write_vault_setup(tmp_path, load_factory_config(disposable)) == []
-    assert not list((tmp_path / "vault").glob("*.sh"))
+    disposable = mutate(
+        mutate(mutate(disposable, "teams.0.alerting", DELETE), "teams.1.alerting", DELETE), "observability", {}
+    )
+    [cloud] = write_vault_setup(tmp_path, load_factory_config(disposable))
+    assert "cloud.sh (Vault policies and roles for 0 line(s), 1 add-on(s))" in cloud
+    scripts = sorted(p.name for p in (tmp_path / "vault").glob("*.sh"))
+    assert scripts == ["cloud.sh"], "an earlier script no longer true goes"
 
 
 def test_roles_of_different_cluster_and_line_names_never_coincide() -> None:

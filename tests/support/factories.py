@@ -39,7 +39,14 @@ def valid_raw() -> dict[str, Any]:
             {"name": "press-team", "idpGroups": ["press-engineers"], "alerting": ALERTING},
             {"name": "digital", "idpGroups": ["digital-a", "digital-b"], "alerting": ALERTING},
         ],
-        "observability": {"alerting": {"platformTeam": "digital"}},
+        # production: the edge-small cell runs no Alertmanager, so its alerts go to the hub's
+        "observability": {
+            "alerting": {"platformTeam": "digital"},
+            "hub": {
+                "remoteWrite": "https://metrics.hub.example.com/api/v1/write",
+                "alertmanagers": ["https://alertmanager.hub.example.com"],
+            },
+        },
         "lines": [
             {
                 "name": "press",

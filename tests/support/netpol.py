@@ -1,5 +1,5 @@
-"""A small NetworkPolicy judge (networking.k8s.io/v1 semantics for what our builders render: matchLabels
-selectors, namespace selectors by the kubernetes.io/metadata.name label, ipBlocks, TCP/UDP ports), to replay a
+"""A small NetworkPolicy judge (networking.k8s.io/v1 semantics for what our builders render: matchLabels and
+matchExpressions, namespace selectors by the kubernetes.io/metadata.name label, ipBlocks, TCP/UDP ports), to replay a
 connection a compromised pod would try against the policies of both ends.
 
 An ipBlock is taken to match pod addresses too: whether it does is left to the implementation by the API, so
@@ -24,10 +24,22 @@ class Endpoint:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
+def _expression(expression: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+    if operator == "In":
+        return labels.get(key) in values
+    if operator == "NotIn":
+        return labels.get(key) not in values
+    if operator == "Exists":
+        return key in labels
+    assert operator == "DoesNotExist", f"unknown selector operator {operator}"
+    return key not in labels
+
+
 def _selects(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
     wanted = (selector or {}).get("matchLabels") or {}
-    assert not (selector or {}).get("matchExpressions"), "the judge reads matchLabels only"
-    return all(labels.get(k) == v for k, v in wanted.items())
+    expressions = (selector or {}).get("matchExpressions") or []
+    return all(labels.get(k) == v for k, v in wanted.items()) and all(_expression(e, labels) for e in expressions)
 
 
 def _peer_matches(peer: Mapping[str, Any], other: Endpoint, own_namespace: str) -> bool:

@@ -1,0 +1,8 @@
+"""The observability capability's share of the add-on catalogue, in install order."""
+
+from __future__ import annotations
+
+from components.catalogue.model import AddOn
+from components.observability import node_exporter, prometheus
+
+ADDONS: tuple[AddOn, ...] = (prometheus.ADDON, node_exporter.ADDON)

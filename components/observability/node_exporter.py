@@ -1,0 +1,105 @@
+"""node-exporter, one per node, as its own release in its own namespace: it reads the host's /proc and /sys and
+runs in the host's network and PID namespaces, which Pod Security allows only at `privileged`. Keeping it out of
+`monitoring` keeps that namespace `restricted` (kube-prometheus-stack's own node-exporter is switched off)."""
+
+from __future__ import annotations
+
+from components.catalogue.images import PINNED_PULL_POLICY, Image
+from components.catalogue.model import (
+    AddOn,
+    Chart,
+    ClusterContext,
+    ImageSlot,
+    PodSecurity,
+    Values,
+    WorkloadSlot,
+)
+from components.catalogue.network import NetworkNeeds
+from components.catalogue.rbac import RbacReview
+from components.observability.sizing import stack_size
+
+NAME = "node-exporter"
+NAMESPACE = "node-exporter"
+VERSION = "4.56.1"
+IMAGE = Image(
+    "quay.io",
+    "prometheus/node-exporter",
+    "v1.12.1-distroless",
+    "sha256:8c9bac11973b94b59be88d6e11fee4429aa743c8846cdc75d65b18db33f6a106",
+    source=(
+        "public files found by exact search pin this digest as node-exporter:v1.12.1-distroless (a supply-chain lock "
+        "script and two values files); one other labels it v1.12.1. Verify with `make pin-digests` first."
+    ),
+)
+DISTROLESS = "-distroless"  # the chart appends it to the tag when `image.distroless` is on
+
+
+def values(ctx: ClusterContext) -> Values:
+    return {
+        "fullnameOverride": NAME,
+        "image": {
+            "registry": IMAGE.registry,
+            "repository": IMAGE.repository,
+            "tag": IMAGE.tag.removesuffix(DISTROLESS),
+            "distroless": True,
+            # this chart refuses `sha`; `digest` is printed after `@` as given
+            "digest": IMAGE.digest,
+            "pullPolicy": PINNED_PULL_POLICY,
+        },
+        "resources": stack_size(ctx.cluster.profile).node_exporter,
+        # a ServiceMonitor in this namespace; Prometheus selects every namespace's
+        "prometheus": {"monitor": {"enabled": True}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65534,
+            "runAsGroup": 65534,
+            "fsGroup": 65534,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containerSecurityContext": {
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        # every node, control-plane and tainted ones included: a node without metrics is a blind spot
+        "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
+    }
+
+
+ADDON = AddOn(
+    name=NAME,
+    namespace=NAMESPACE,
+    version=VERSION,
+    source=Chart(
+        chart="prometheus-node-exporter",
+        repository="https://prometheus-community.github.io/helm-charts",
+        archive=None,
+        values=values,
+        images=(
+            ImageSlot(
+                registry_key="image.registry",
+                repository_key="image.repository",
+                tag_key="image.tag",
+                digest_key="image.digest",
+                tag_suffix=DISTROLESS,
+                image=IMAGE,
+                pull_policy_key="image.pullPolicy",
+            ),
+        ),
+        workloads=(WorkloadSlot("node-exporter", "resources", per_node=True),),
+    ),
+    # on the host's network: NetworkPolicies do not apply to its pods; the namespace's default deny stays for
+    # anything else ever placed here. Prometheus reaches it at the node's address (observability/network.py)
+    network=lambda _ctx: NetworkNeeds(),
+    rbac=RbacReview(
+        VERSION,
+        (),
+        narrowed="No ClusterRole: the chart renders one only with kube-rbac-proxy, which is off.",
+    ),
+    pod_security=PodSecurity(
+        "privileged",
+        "node-exporter reads the node's /proc and /sys (read-only host mounts, and / for file-system metrics) in the "
+        "host's network and PID namespaces, which even baseline refuses. It runs as nobody, with no capabilities, "
+        "no privilege escalation and a read-only root file system.",
+    ),
+)
