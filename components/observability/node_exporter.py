@@ -8,6 +8,7 @@ from components.catalogue.images import PINNED_PULL_POLICY, Image
 from components.catalogue.model import (
     AddOn,
     Chart,
+    ChartArchive,
     ClusterContext,
     ImageSlot,
     PodSecurity,
@@ -31,6 +32,8 @@ IMAGE = Image(
         "script and two values files); one other labels it v1.12.1. Verify with `make pin-digests` first."
     ),
 )
+JOB = "node-exporter"  # the job kube-prometheus-stack's node rules and dashboards select (job="node-exporter")
+JOB_LABEL_KEY = "jobLabel"  # the Service label the ServiceMonitor takes the job name from
 DISTROLESS = "-distroless"  # the chart appends it to the tag when `image.distroless` is on
 
 
@@ -47,8 +50,13 @@ def values(ctx: ClusterContext) -> Values:
             "pullPolicy": PINNED_PULL_POLICY,
         },
         "resources": stack_size(ctx.cluster.profile).node_exporter,
-        # a ServiceMonitor in this namespace; Prometheus selects every namespace's
-        "prometheus": {"monitor": {"enabled": True}},
+        # a ServiceMonitor in this namespace (Prometheus selects every namespace's), whose targets get
+        # job="node-exporter": the name kube-prometheus-stack's node rules and dashboards select on. Alone, the chart
+        # would name the job after its `app.kubernetes.io/name` (prometheus-node-exporter), and every node alert
+        # would stay silent; these three settings are what kube-prometheus-stack sets on its own copy
+        "prometheus": {"monitor": {"enabled": True, "jobLabel": JOB_LABEL_KEY, "interval": "30s"}},
+        "podLabels": {JOB_LABEL_KEY: JOB},
+        "service": {"labels": {JOB_LABEL_KEY: JOB}},
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": 65534,
@@ -73,7 +81,15 @@ ADDON = AddOn(
     source=Chart(
         chart="prometheus-node-exporter",
         repository="https://prometheus-community.github.io/helm-charts",
-        archive=None,
+        archive=ChartArchive(
+            "https://github.com/prometheus-community/helm-charts/releases/download/prometheus-node-exporter-4.56.1/"
+            "prometheus-node-exporter-4.56.1.tgz",
+            "70fab291e00a34c58fd943bb075fecc2e2e73fa95db1bcbbe7cdfe008795354a",
+            source=(
+                "prometheus-community/helm-charts index.yaml on gh-pages (stored copy at commit 0163faed668a), entry "
+                "prometheus-node-exporter 4.56.1, created 27 s after the tag's commit 8b8e639c"
+            ),
+        ),
         values=values,
         images=(
             ImageSlot(

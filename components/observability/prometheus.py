@@ -284,7 +284,12 @@ def values(ctx: ClusterContext) -> Values:
         "kubeControllerManager": off,
         "kubeScheduler": off,
         "kubeProxy": off,
-        "nodeExporter": off,
+        # its own release (node_exporter.py); the node rules never depended on this switch, its dashboards do
+        "nodeExporter": {
+            "enabled": False,
+            "forceDeployDashboards": True,
+            "operatingSystems": {"aix": {"enabled": False}, "darwin": {"enabled": False}},
+        },
         "windowsMonitoring": off,
         "prometheusOperator": {
             "admissionWebhooks": off,

@@ -15,6 +15,7 @@ from typing import Any
 
 from components.config.document import FactoryConfig
 from components.config.factory import TeamConfig
+from components.config.lines import LineConfig
 from components.observability.config import SECRET_FIELD, MaintenanceWindow, ReceiverConfig
 from components.observability.slo.burn import Severity
 
@@ -25,9 +26,14 @@ SECRET_KEY = "secret"
 SMTP = "smtp"
 UNROUTED = "unrouted"  # a receiver with no integration: where alerts go while no team can receive them
 GROUP_BY = ["factory", "line", "alertname"]
-INHIBIT_EQUAL = ["factory", "cluster", "line", "alertname"]
+INHIBIT_EQUAL = ["factory", "cluster", "line", "namespace", "alertname"]
 SEVERITIES: tuple[Severity, ...] = ("page", "ticket")
 REPEAT = {"page": "1h", "ticket": "12h"}  # a page is repeated until it is resolved or silenced; a ticket daily-ish
+# ours are page and ticket; kube-prometheus-stack's own rules say critical and warning for the same two urgencies,
+# and info or none for what nobody is sent (its Watchdog, which always fires, and InfoInhibitor): those stay
+# visible in Alertmanager and Grafana
+SEVERITY_MATCH = {"page": 'severity=~"page|critical"', "ticket": 'severity=~"ticket|warning"'}
+SILENT_MATCH = 'severity=~"info|none"'
 
 
 def receiver_name(team: str, severity: str) -> str:
@@ -78,12 +84,20 @@ def _muting(windows: list[MaintenanceWindow], line: str) -> list[str]:
     return [w.name for w in windows if not w.lines or line in w.lines]
 
 
+def _line_routes(config: FactoryConfig, line: LineConfig) -> list[dict[str, Any]]:
+    """A line's alerts: ours carry `line`; Kubernetes' own about its pods (a crash loop, a job failing) carry the
+    line's namespace. Both reach the line's team."""
+    route = _line_route(config, line.name, line.team)
+    by_namespace = {**route, "matchers": [f'namespace="{line.namespace}"']}
+    return [route, by_namespace]
+
+
 def _line_route(config: FactoryConfig, line: str, team: str) -> dict[str, Any]:
     muted = _muting(config.observability.alerting.maintenance, line)
     routes = []
     for severity in SEVERITIES:
         route: dict[str, Any] = {
-            "matchers": [f'severity="{severity}"'],
+            "matchers": [SEVERITY_MATCH[severity]],
             "receiver": _target(config, team, severity),
             "repeat_interval": REPEAT[severity],
         }
@@ -110,10 +124,13 @@ def _time_interval(window: MaintenanceWindow, timezone: str) -> dict[str, Any]:
 def alertmanager_config(config: FactoryConfig) -> dict[str, Any]:
     alerting = config.observability.alerting
     platform = alerting.platform_team
-    routes = [_line_route(config, line.name, line.team) for line in sorted(config.lines, key=lambda item: item.name)]
+    routes: list[dict[str, Any]] = [{"matchers": [SILENT_MATCH], "receiver": UNROUTED}]
+    routes += [
+        route for line in sorted(config.lines, key=lambda item: item.name) for route in _line_routes(config, line)
+    ]
     routes.append(
         {
-            "matchers": ['severity="page"'],
+            "matchers": [SEVERITY_MATCH["page"]],
             "receiver": _target(config, platform or "", "page") if platform else UNROUTED,
             "repeat_interval": REPEAT["page"],
         }
@@ -129,8 +146,8 @@ def alertmanager_config(config: FactoryConfig) -> dict[str, Any]:
         },
         "inhibit_rules": [
             {
-                "source_matchers": ['severity="page"'],
-                "target_matchers": ['severity="ticket"'],
+                "source_matchers": [SEVERITY_MATCH["page"]],
+                "target_matchers": [SEVERITY_MATCH["ticket"]],
                 "equal": INHIBIT_EQUAL,
             }
         ],

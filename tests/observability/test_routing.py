@@ -54,7 +54,16 @@ def test_each_lines_page_reaches_its_own_team_and_nobody_else(tmp_path: Path, st
     platform = config.observability.alerting.platform_team
     assert routed(path, factory=factory, severity="page", alertname="KubeApiDown") == [f"{platform}-page"]
     assert routed(path, factory=factory, severity="ticket", alertname="RestoreDrillFailed") == [f"{platform}-ticket"]
-    assert routed(path, factory=factory, alertname="Watchdog") == [f"{platform}-ticket"]
+    # kube-prometheus-stack's own severities: critical pages, warning tickets, info and none reach nobody (its
+    # Watchdog always fires); its alerts about a line's pods reach the line's team
+    assert routed(path, factory=factory, severity="critical", alertname="KubeletDown") == [f"{platform}-page"]
+    assert routed(path, factory=factory, severity="warning", alertname="TargetDown") == [f"{platform}-ticket"]
+    assert routed(path, factory=factory, severity="none", alertname="Watchdog") == ["unrouted"]
+    assert routed(path, factory=factory, severity="info", alertname="CPUThrottlingHigh") == ["unrouted"]
+    for line in config.lines:
+        crash = {"factory": factory, "namespace": line.namespace, "alertname": "KubePodCrashLooping"}
+        assert routed(path, **crash, severity="warning") == [f"{line.team}-ticket"], line.name
+        assert routed(path, **crash, severity="critical") == [f"{line.team}-page"], line.name
 
 
 def test_a_ticket_waits_while_its_page_fires_and_alerts_group_by_line() -> None:
@@ -62,9 +71,10 @@ def test_a_ticket_waits_while_its_page_fires_and_alerts_group_by_line() -> None:
     document = alertmanager_config(config)
     assert document["inhibit_rules"] == [
         {
-            "source_matchers": ['severity="page"'],
-            "target_matchers": ['severity="ticket"'],
-            "equal": ["factory", "cluster", "line", "alertname"],
+            # kube-prometheus-stack's critical/warning pairs of one alert too (e.g. KubeAPIErrorBudgetBurn)
+            "source_matchers": ['severity=~"page|critical"'],
+            "target_matchers": ['severity=~"ticket|warning"'],
+            "equal": ["factory", "cluster", "line", "namespace", "alertname"],
         }
     ]
     assert document["route"]["group_by"] == ["factory", "line", "alertname"]

@@ -19,6 +19,7 @@ from components.config.loader import load_factory_config
 from components.core import vocabulary as vocab
 from components.core.contracts import PROMETHEUS_POD_SELECTOR
 from components.inventory import bundle, platform_namespaces, rule_files
+from components.lines.manifests import EDIT_RULES
 from components.observability import network as net
 from components.observability import node_exporter
 from components.observability import prometheus as kps
@@ -74,7 +75,12 @@ def test_each_cluster_runs_the_stack_its_profile_calls_for(runs: Runs, stack: st
         # the hook-dependent parts are off: helm.v4.Chart never runs the Job that would make their certificate
         assert values["prometheusOperator"]["admissionWebhooks"] == {"enabled": False}
         assert values["prometheusOperator"]["tls"] == {"enabled": False}
-        assert _values(result.recording, cluster.name, node_exporter.NAME)["resources"] == size.node_exporter
+        exporter = _values(result.recording, cluster.name, node_exporter.NAME)
+        assert exporter["resources"] == size.node_exporter
+        # the job name kube-prometheus-stack's node rules select: any other and every node alert stays silent
+        assert exporter["prometheus"]["monitor"]["jobLabel"] == "jobLabel"
+        assert exporter["service"]["labels"]["jobLabel"] == exporter["podLabels"]["jobLabel"] == "node-exporter"
+        assert values["nodeExporter"]["enabled"] is False and values["nodeExporter"]["forceDeployDashboards"] is True
 
 
 def test_profiles_without_alertmanager_are_the_configs_list() -> None:
@@ -150,6 +156,15 @@ def test_a_line_cannot_add_alerts_or_silence_them() -> None:
     spec = resolve(kps.ADDON, _ctx(valid_raw(), "cloud")).values["prometheus"]["prometheusSpec"]
     assert spec["ruleNamespaceSelector"] == {"matchLabels": {vocab.NAMESPACE_NAME: kps.NAMESPACE}}
     assert spec["ruleSelectorNilUsesHelmValues"] is False  # ours carry no `release` label and must still load
+
+
+def test_a_line_team_cannot_add_scrapes_routes_or_rules() -> None:
+    """The same attack by other kinds: a line team's role names no monitoring.coreos.com kind (no PodMonitor to
+    scrape another namespace through Prometheus, no AlertmanagerConfig to re-route pages), and the chart's
+    aggregated edit/view roles, which would add them to every namespace's `edit`, are off."""
+    assert all("monitoring.coreos.com" not in rule["apiGroups"] and "*" not in rule["apiGroups"] for rule in EDIT_RULES)
+    values = resolve(kps.ADDON, _ctx(valid_raw(), "cloud")).values
+    assert values["global"]["rbac"]["createAggregateClusterRoles"] is False
 
 
 def _ctx(raw: dict[str, Any], cluster: str) -> ClusterContext:
