@@ -48,13 +48,16 @@ class Observability(FactoryComponent[ObservabilityArgs]):
         monitoring = namespaces[kps.NAMESPACE]
         size = stack_size(cluster.profile)
         before_chart = self._before_chart(factory, size.grafana, monitoring)
-        self.addons = {
-            r.addon.name: install(
-                self, r, namespaces[r.addon.namespace], addon_binding(self, r, factory, cluster), after=before_chart
-            )
-            for r in releases
-        }
-        crds = self.addons[kps.NAME].objects
+        # kube-prometheus-stack first: it brings the CRDs node-exporter's ServiceMonitor is one of (Pulumi retries a
+        # missing kind for half a minute only, and a chart's objects do not wait for another chart's)
+        self.addons = {}
+        crds: list[pulumi.Resource] = []
+        for r in releases:
+            binding = addon_binding(self, r, factory, cluster)
+            after = before_chart if r.addon.name == kps.NAME else crds
+            self.addons[r.addon.name] = install(self, r, namespaces[r.addon.namespace], binding, after=after)
+            if r.addon.name == kps.NAME:
+                crds = self.addons[kps.NAME].objects
         for kind, document in sorted(args.rule_files.items()):
             self._object(f"rules-{kind}", objects.prometheus_rule(kind, document, factory), crds)
         for line in args.lines:

@@ -69,8 +69,18 @@ def values(ctx: ClusterContext) -> Values:
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},
         },
-        # every node, control-plane and tainted ones included: a node without metrics is a blind spot
-        "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
+        # every node, whatever its taints (a server tainted CriticalAddonsOnly:NoExecute included): a node without
+        # metrics is a node nobody is alerted about
+        "tolerations": [{"operator": "Exists"}],
+        # kube-prometheus-stack's own exclusions for its copy, plus k3s' containerd: without them every pod volume
+        # and local-path mount becomes series, and a full disk raises one alert per mount
+        "extraArgs": [
+            "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run/containerd/.+|run/k3s/containerd/.+|"
+            "var/lib/docker/.+|var/lib/kubelet/.+)($|/)",
+            "--collector.filesystem.fs-types-exclude=^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|"
+            "devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|"
+            "selinuxfs|squashfs|sysfs|tracefs|erofs)$",
+        ],
     }
 
 

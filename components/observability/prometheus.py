@@ -189,6 +189,8 @@ def _prometheus(ctx: ClusterContext) -> dict[str, Any]:
     return {
         "prometheusSpec": {
             "image": _image(PROMETHEUS_IMAGE),
+            # the version the operator reads (as semver) to know the flags: plain, without the image's -distroless
+            "version": PROMETHEUS_IMAGE.tag.removesuffix("-distroless"),
             "replicas": size.prometheus_replicas,
             "retention": f"{size.retention_days}d",
             "retentionSize": f"{size.retention_gib}GiB",
@@ -247,6 +249,10 @@ def _grafana(ctx: ClusterContext) -> dict[str, Any]:
         "image": _image(GRAFANA_IMAGE),
         "resources": size.grafana_server,
         "testFramework": {"enabled": False},
+        # its egress is closed: asking grafana.com for updates and sending usage reports would only fail and log
+        "grafana.ini": {
+            "analytics": {"check_for_updates": False, "check_for_plugin_updates": False, "reporting_enabled": False}
+        },
         "rbac": {"namespaced": True, "useExistingRole": GRAFANA_ROLE},
         "sidecar": {
             "image": _image(SIDECAR_IMAGE),

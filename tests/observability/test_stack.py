@@ -150,6 +150,21 @@ def test_rules_wait_for_the_chart_that_brings_their_kind(runs: Runs, stack: str)
         assert charts & set(rule.depends_on), rule.name
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_node_exporter_comes_after_the_crds_and_runs_on_every_node(runs: Runs, stack: str) -> None:
+    """Its ServiceMonitor's kind comes with kube-prometheus-stack's chart: installed together, a fresh cluster
+    would refuse it. On every node, whatever its taints: a server tainted CriticalAddonsOnly:NoExecute too."""
+    result = runs.stack(stack)
+    for cluster in result.config.clusters:
+        charts = {
+            r.inputs["name"]: r for r in result.recording.of_type(CHART) if f"-{cluster.name}-observability-" in r.name
+        }
+        assert charts[kps.NAME].urn in charts[node_exporter.NAME].depends_on
+        assert _values(result.recording, cluster.name, node_exporter.NAME)["tolerations"] == [{"operator": "Exists"}]
+        spec = _values(result.recording, cluster.name, kps.NAME)["prometheus"]["prometheusSpec"]
+        assert spec["version"] == "v3.14.0", "the operator parses it as a version"
+
+
 def test_a_line_cannot_add_alerts_or_silence_them() -> None:
     """The attack: a line team applies a PrometheusRule in its namespace (an alert that pages the platform team
     every minute, or a recording rule that overwrites an SLI). Prometheus reads rules from `monitoring` only."""
