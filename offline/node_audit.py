@@ -9,6 +9,7 @@ from pathlib import Path
 
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
+from components.core.contracts import AUDIT_LOG
 from components.security import k8saudit
 from components.security.dns import dump_yaml
 
@@ -35,7 +36,7 @@ def write_audit(directory: Path, config: FactoryConfig, cluster: ClusterConfig) 
     stale = directory / "audit-webhook.yaml"
     if config.security.falco.kubernetes_audit is None:
         stale.unlink(missing_ok=True)
-        log = k8saudit.AUDIT_LOG[cluster.distribution]
+        log = AUDIT_LOG[cluster.distribution]
         return f"{cluster.name} ({cluster.distribution}): wrote {directory}/ (audit policy; the trail goes to {log})"
     config_file = _file(webhook, k8saudit.audit_webhook_config(config), "security.falco.kubernetesAudit")
     stale.write_text(config_file)

@@ -9,6 +9,12 @@ import pulumi
 
 from components.core import vocabulary as vocab
 
+# Where each k3s/RKE2 server writes the API server's audit trail (security/k8saudit.py sets the flag), which the
+# log pipeline ships (observability/logs.py)
+AUDIT_LOG = {
+    "k3s": "/var/lib/rancher/k3s/server/logs/audit.log",  # k3s writes none unless told where
+    "rke2": "/var/lib/rancher/rke2/server/logs/audit.log",  # RKE2's own default path
+}
 # Cluster DNS, which every line may reach: CoreDNS on k3s, RKE2, EKS, GKE and AKS alike.
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}

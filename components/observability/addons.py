@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from components.catalogue.model import AddOn
-from components.observability import node_exporter, prometheus
+from components.observability import fluent_bit, loki, node_exporter, prometheus
 
-ADDONS: tuple[AddOn, ...] = (prometheus.ADDON, node_exporter.ADDON)
+ADDONS: tuple[AddOn, ...] = (prometheus.ADDON, node_exporter.ADDON, loki.ADDON, fluent_bit.ADDON)

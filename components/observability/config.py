@@ -174,6 +174,21 @@ class AuditLogConfig(StrictModel):
     max_backups: int = Field(default=10, ge=1, le=1000, description="Rotated files kept (audit-log-maxbackup).")
 
 
+class LogsConfig(StrictModel):
+    retention_days: int = Field(
+        default=14, ge=1, le=3650, description="Days the cluster's log store (Loki) keeps its pods' logs."
+    )
+    audit_retention_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description=(
+            'Days the log store keeps the API servers\' audit trail (k3s/RKE2; stream `job="kube-audit"`), beyond '
+            "what each server keeps on its disk (`observability.audit.retentionDays`)."
+        ),
+    )
+
+
 class HubConfig(StrictModel):
     remote_write: HttpsUrl | None = Field(
         default=None,
@@ -190,17 +205,26 @@ class HubConfig(StrictModel):
             "its own (profile `edge-small`) sends its alerts; production requires one for such a cluster."
         ),
     )
+    loki: HttpsUrl | None = Field(
+        default=None,
+        description=(
+            "Loki of the hub (https://host[:port], without path): where a cluster with no log store of its own "
+            "(profile `edge-small`) ships its logs and audit trail; none: such a cluster keeps its logs on its nodes."
+        ),
+    )
     remote_key: VaultPath | None = Field(
         default=None,
         description=(
-            "Vault key (field `token`, under `<cluster>/addon.kube-prometheus-stack/`) of the bearer token the hub "
-            "accepts for remote write and alerts; none: the hub authenticates by network alone."
+            "Vault key (field `token`) of the bearer token the hub accepts for remote write, alerts and logs, under "
+            "the folder of each add-on that sends (`<cluster>/addon.kube-prometheus-stack/`, "
+            "`<cluster>/addon.fluent-bit/`); none: the hub authenticates by network alone."
         ),
     )
 
 
 class ObservabilityConfig(StrictModel):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig, description="Alert routing.")
+    logs: LogsConfig = Field(default_factory=LogsConfig, description="How long the log store keeps what.")
     hub: HubConfig = Field(
         default_factory=HubConfig,
         description="The central hub clusters report to: remote write, and Alertmanagers for clusters without one.",

@@ -19,6 +19,15 @@ GRAFANA_PODS = {vocab.NAME: "grafana"}
 OPERATOR_PODS = {"app": "kube-prometheus-stack-operator"}
 KUBE_STATE_METRICS_PODS = {vocab.NAME: "kube-state-metrics"}
 
+# the log pipeline's ends (loki.py, fluent_bit.py take their namespaces and ports from here)
+LOKI_NAMESPACE = "loki"
+LOKI_PODS = {vocab.NAME: "loki"}
+LOKI_PORT = 3100
+LOKI_HOST = f"loki.{LOKI_NAMESPACE}.svc.cluster.local"  # the single binary's Service (release `loki`)
+FLUENT_BIT_NAMESPACE = "fluent-bit"
+FLUENT_BIT_PODS = {vocab.NAME: "fluent-bit"}
+FLUENT_BIT_PORT = 2020  # its metrics
+
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 ALERTMANAGER_GOSSIP = 9094  # TCP and UDP between Alertmanager replicas
@@ -63,12 +72,22 @@ def _scrapes(ctx: ClusterContext) -> list[Path]:
             PROMETHEUS_PODS,
         ),
     ]
+    if log_shipping(ctx):
+        fluent_bit = Namespace(FLUENT_BIT_NAMESPACE, FLUENT_BIT_PODS)
+        paths.append(
+            Path("scrape-fluent-bit", "egress", fluent_bit, "scrapes Fluent Bit", (FLUENT_BIT_PORT,), PROMETHEUS_PODS)
+        )
     for line in ctx.factory.lines_on(ctx.cluster.name):
         why = f"scrapes line {line.name}'s metrics port (the metric contract)"
         paths.append(
             Path(f"scrape-{line.name}", "egress", Namespace(line.namespace), why, (line.metrics_port,), PROMETHEUS_PODS)
         )
     return paths
+
+
+def log_shipping(ctx: ClusterContext) -> bool:
+    """Fluent Bit runs: into the cluster's Loki, or the hub's for a cell without one (fluent_bit.enabled)."""
+    return stack_size(ctx.cluster.profile).log_store or ctx.factory.observability.hub.loki is not None
 
 
 def _admitted(ctx: ClusterContext) -> list[Path]:
@@ -169,6 +188,9 @@ def _egress(ctx: ClusterContext) -> list[Path]:
             Path("grafana-api-server", "egress", api, "its sidecars watch dashboard ConfigMaps", pods=grafana),
             Path("grafana-prometheus", "egress", OwnPods(PROMETHEUS_PODS), "queries", (PROMETHEUS_PORT,), grafana),
         ]
+        if size.log_store:
+            store = Namespace(LOKI_NAMESPACE, LOKI_PODS)
+            paths.append(Path("grafana-loki", "egress", store, "log queries", (LOKI_PORT,), grafana))
         if size.alertmanager_replicas:
             paths.append(
                 Path(

@@ -37,6 +37,7 @@ from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.catalogue.secrets import AddonSecret
 from components.core import vocabulary as vocab
 from components.core.contracts import MONITORING_NAMESPACE
+from components.observability import network as net
 from components.observability import routing
 from components.observability.network import network
 from components.observability.routing import alertmanager_config
@@ -51,6 +52,7 @@ GRAFANA_ROLE = "grafana-dashboards"  # ours: ConfigMaps of this namespace, read-
 DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_FOLDER_ANNOTATION = "grafana_folder"
 HUB_SECRET = "prometheus-hub"  # the hub's bearer token, key `token`
+LOKI_URL = f"http://{net.LOKI_HOST}:{net.LOKI_PORT}"
 HUB_TOKEN_FILE = f"/etc/prometheus/secrets/{HUB_SECRET}/token"
 
 _FOUND = (
@@ -269,6 +271,10 @@ def _grafana(ctx: ClusterContext) -> dict[str, Any]:
             "datasources": {"resource": "configmap"},
         },
     }
+    if size.log_store:
+        values["additionalDataSources"] = [
+            {"name": "Loki", "type": "loki", "uid": "loki", "access": "proxy", "url": LOKI_URL, "isDefault": False}
+        ]
     if ctx.factory.security.vault is not None:
         values["admin"] = {
             "existingSecret": GRAFANA_ADMIN_SECRET,

@@ -4,10 +4,10 @@ its data, and what every container requests and may use.
 The shape follows the cluster. An `edge-small` cell (one node, 1.5 vCPU and 3 GiB for the whole platform) keeps
 four days of metrics, just over the longest alert window (the 3-day ticket pair of slo/burn.py), so every
 burn-rate alert evaluates locally and pages even while the plant's uplink is down; it runs no Alertmanager or
-Grafana and sends alerts to the hub's (`observability.hub`). `edge-ha` adds Alertmanager in two copies and Grafana
-and keeps eight days. `site` and `cloud` run the full stack: two Prometheus replicas keeping 31 days (the 30-day
-SLO period and a day of slack), Alertmanager in three, Grafana. Everywhere with a hub, remote write sends the
-samples there for the long view.
+Grafana and sends alerts to the hub's (`observability.hub`). `edge-ha` adds Alertmanager in two copies, Grafana
+and a Loki for the logs, and keeps eight days. `site` and `cloud` run the full stack: two Prometheus replicas
+keeping 31 days (the 30-day SLO period and a day of slack), Alertmanager in three, Grafana, Loki. Everywhere with a
+hub, remote write sends the samples there for the long view; a cell without Loki ships its logs to the hub's.
 """
 
 from __future__ import annotations
@@ -38,13 +38,20 @@ class StackSize:
     alertmanager: dict[str, Any]
     grafana_server: dict[str, Any]
     grafana_sidecar: dict[str, Any]  # each of the two sidecars (dashboards, datasources)
+    fluent_bit: dict[str, Any]  # one per node
+    log_store_gib: int = 0  # Loki's volume; 0: no log store here (logs go to the hub's, or stay on the nodes)
+    loki: dict[str, Any] | None = None
+
+    @property
+    def log_store(self) -> bool:
+        return self.log_store_gib > 0
 
     @property
     def volume_gib(self) -> int:
         return int(self.retention_gib * VOLUME_HEADROOM + 0.999)
 
 
-_SMALL = {
+_SMALL: dict[str, Any] = {
     "operator": resources("20m", "64Mi", "200m", "192Mi"),
     "kube_state_metrics": resources("10m", "64Mi", "200m", "192Mi"),
     "node_exporter": resources("10m", "24Mi", "200m", "64Mi"),
@@ -52,8 +59,9 @@ _SMALL = {
     "alertmanager": resources("10m", "48Mi", "200m", "128Mi"),
     "grafana_server": resources("50m", "160Mi", "500m", "384Mi"),
     "grafana_sidecar": resources("5m", "48Mi", "100m", "128Mi"),
+    "fluent_bit": resources("20m", "48Mi", "200m", "128Mi"),
 }
-_LARGE = {
+_LARGE: dict[str, Any] = {
     **_SMALL,
     "operator": resources("50m", "128Mi", "500m", "384Mi"),
     "kube_state_metrics": resources("50m", "128Mi", "500m", "512Mi"),
@@ -68,6 +76,8 @@ _FULL = StackSize(
     prometheus=resources("500m", "2Gi", "2", "4Gi"),
     alertmanager_replicas=3,
     grafana=True,
+    log_store_gib=100,
+    loki=resources("200m", "512Mi", "2", "2Gi"),
     **_LARGE,
 )
 
@@ -88,6 +98,8 @@ SIZES: dict[Profile, StackSize] = {
         prometheus=resources("200m", "768Mi", "1", "2Gi"),
         alertmanager_replicas=2,
         grafana=True,
+        log_store_gib=20,
+        loki=resources("100m", "256Mi", "1", "1Gi"),
         **_SMALL,
     ),
     "site": _FULL,

@@ -31,6 +31,7 @@ from components.catalogue.rbac import RbacReview
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
 from components.core import vocabulary as vocab
+from components.core.contracts import AUDIT_LOG
 from components.core.sizing import resources
 from components.security import falco, trivy
 
@@ -221,10 +222,6 @@ AUDIT_FILES = {
 }
 
 
-AUDIT_LOG = {
-    "k3s": "/var/lib/rancher/k3s/server/logs/audit.log",  # k3s writes none unless told where
-    "rke2": "/var/lib/rancher/rke2/server/logs/audit.log",  # RKE2's own default path
-}
 WRITES = ["create", "update", "patch", "delete", "deletecollection"]
 HEALTH = ["/healthz*", "/livez*", "/readyz*", "/version", "/metrics"]
 

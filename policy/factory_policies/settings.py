@@ -38,6 +38,12 @@ EXEMPT_NAMESPACES: dict[str, str] = {
         "under the runtime's default profile) and host mounts (/proc, and read-only /etc and /sys/kernel) plus the "
         "container runtime's socket, to observe every syscall and name its container."
     ),
+    "fluent-bit": (
+        "Fluent Bit reads every pod's log files and the API server's audit trail from the node (read-only hostPath "
+        "mounts of /var/log and the audit directory) and keeps its read positions in /var/lib/fluent-bit on the host; "
+        "hostPath is beyond baseline. It runs as root (the log files are root's, 0640) with no capabilities, no "
+        "privilege escalation and a read-only root file system."
+    ),
     "gatekeeper-system": (
         "The admission controller itself; Gatekeeper exempts its namespace so a bad constraint can never lock "
         "out the component that would fix it."
@@ -49,6 +55,10 @@ EXEMPT_NAMESPACES: dict[str, str] = {
     "kube-node-lease": "Kubernetes' node heartbeats (Lease objects); no workloads.",
     "kube-public": "Kubernetes' public bootstrap data (cluster-info); no workloads.",
     "kube-system": "Kubernetes' own add-ons (CNI, CoreDNS, kube-proxy, CSI node plugins) need host access.",
+    "loki": (
+        "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
+        "lines' allow-list."
+    ),
     "monitoring": (
         "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
         "lines' allow-list."

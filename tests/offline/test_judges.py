@@ -95,7 +95,8 @@ def test_kubernetes_validate_strict_per_cluster_version(
 # judge in tests/verification/test_cluster_wide.py (the fields each CRD requires, CIDRs, selectors); Velero's
 # BackupStorageLocations and Schedules in tests/backup/test_recovery.py (required fields, providers, cron, TTL, every
 # Schedule's location present); the Prometheus Operator's PrometheusRules in tests/observability/test_stack.py
-# (`promtool check rules` on each installed spec) and its PodMonitors there (namespace, port per line).
+# (`promtool check rules` on each installed spec) and its PodMonitors there (namespace, port per line), Fluent Bit's
+# ServiceMonitor in tests/observability/test_logs.py (selector, port, path).
 CUSTOM_RESOURCE_GROUPS = (
     "monitoring.coreos.com/",
     "velero.io/",

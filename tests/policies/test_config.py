@@ -148,6 +148,8 @@ def test_default_exempt_namespaces_carry_reasons() -> None:
         "escrow",
         "monitoring",
         "node-exporter",
+        "loki",
+        "fluent-bit",
     }
     assert all(len(reason) > 30 for reason in EXEMPT_NAMESPACES.values())
     assert SETTINGS["exemptNamespaces"].default == list(EXEMPT_NAMESPACES)
