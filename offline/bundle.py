@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from components.catalogue.footprint import Footprint, footprint
 from components.catalogue.images import is_digest_pinned
-from components.catalogue.model import Chart
+from components.catalogue.model import BroughtResource, Chart
 from components.catalogue.release import Release
 from components.core import vocabulary as vocab
 from components.core.kube import pod_spec
@@ -69,7 +69,14 @@ def _recorded_releases(recording: Recording) -> dict[str, list[Release]]:
             elif pod_spec(document) is not None:
                 raise ValueError(f"{r.name} runs pods but belongs to no add-on of the catalogue")
     for (cluster, addon), documents in manifests.items():
-        charts.setdefault(cluster, []).append(Release(CATALOGUE[addon], manifests=tuple(documents)))
+        charted = [r for r in charts.get(cluster, []) if r.addon.name == addon]
+        if charted:
+            # a custom resource a chart add-on brings that runs pods of its own (the OpenTelemetry collector)
+            [release] = charted
+            brought = tuple(BroughtResource(d["metadata"]["name"], d, "") for d in documents)
+            charts[cluster][charts[cluster].index(release)] = replace(release, brought=release.brought + brought)
+        else:
+            charts.setdefault(cluster, []).append(Release(CATALOGUE[addon], manifests=tuple(documents)))
     return charts
 
 

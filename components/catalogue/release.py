@@ -54,6 +54,9 @@ class Release:
         return [slot for slot in self.addon.source.images if get_path(self.values, slot.repository_key) is not None]
 
     def workloads(self) -> list[Workload]:
+        return self._own_workloads() + [w for b in self.brought if (w := _brought_workload(self.addon, b)) is not None]
+
+    def _own_workloads(self) -> list[Workload]:
         if isinstance(self.addon.source, Chart):
             # a part the values switch off (no Alertmanager on a cell) has no replicas and costs nothing
             return [
@@ -81,6 +84,16 @@ def _manifest_workload(addon: AddOn, manifest: Manifest) -> Workload | None:
     replicas = int(manifest.get("spec", {}).get("replicas", 1))
     kind = manifest["kind"]
     return Workload(name, usage, replicas, per_node=kind == "DaemonSet", transient=kind in _TRANSIENT_KINDS)
+
+
+def _brought_workload(addon: AddOn, brought: BroughtResource) -> Workload | None:
+    """A custom resource that runs pods of its own (an OpenTelemetryCollector): `spec.replicas` copies of
+    `spec.resources`, as its operator runs them."""
+    spec = brought.manifest.get("spec") or {}
+    if "resources" not in spec:
+        return None
+    where = f"{addon.name} {brought.manifest['kind']}/{brought.manifest['metadata']['name']}"
+    return Workload(where, usage_of(spec["resources"], where), int(spec.get("replicas", 1)))
 
 
 def _labelled(addon: AddOn, manifest: Manifest, mirror: str | None) -> Manifest:

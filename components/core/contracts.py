@@ -15,6 +15,11 @@ AUDIT_LOG = {
     "k3s": "/var/lib/rancher/k3s/server/logs/audit.log",  # k3s writes none unless told where
     "rke2": "/var/lib/rancher/rke2/server/logs/audit.log",  # RKE2's own default path
 }
+# Lines send their traces (OTLP, gRPC and HTTP) to the cluster's collector here, and only to its pods (the label the
+# OpenTelemetry Operator sets on the collector it runs for the CR `otel`); lines/manifests.py opens exactly this
+TRACING_NAMESPACE = "opentelemetry"
+COLLECTOR_POD_SELECTOR = {"matchLabels": {vocab.NAME: "otel-collector"}}
+OTLP_PORTS = (4317, 4318)
 # Cluster DNS, which every line may reach: CoreDNS on k3s, RKE2, EKS, GKE and AKS alike.
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}

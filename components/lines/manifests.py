@@ -17,9 +17,12 @@ from components.config.lines import FlowConfig, LineConfig
 from components.core import vocabulary as vocab
 from components.core.component import ComponentArgs, Protection
 from components.core.contracts import (
+    COLLECTOR_POD_SELECTOR,
     LINE_WORKLOAD_SERVICE_ACCOUNT,
     MONITORING_NAMESPACE,
+    OTLP_PORTS,
     PROMETHEUS_POD_SELECTOR,
+    TRACING_NAMESPACE,
 )
 from components.core.kube import Manifest
 from components.core.network_policy import ALLOW_DNS, DEFAULT_DENY, allow_dns, default_deny, namespace_peer
@@ -224,6 +227,22 @@ def network_policies(args: LineArgs) -> list[Manifest]:
             },
         ),
     ]
+    policies.append(
+        _network_policy(
+            args,
+            "allow-traces",
+            {
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        # the cluster's collector only, not the rest of its namespace (the operator)
+                        "to": [namespace_peer(TRACING_NAMESPACE, COLLECTOR_POD_SELECTOR)],
+                        "ports": [{"protocol": "TCP", "port": port} for port in OTLP_PORTS],
+                    }
+                ],
+            },
+        )
+    )
     for flow in args.line.flows:
         policies.append(
             _network_policy(

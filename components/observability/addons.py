@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from components.catalogue.model import AddOn
-from components.observability import fluent_bit, loki, node_exporter, prometheus
+from components.observability import blackbox, fluent_bit, jaeger, loki, node_exporter, otel_operator, prometheus
 
-ADDONS: tuple[AddOn, ...] = (prometheus.ADDON, node_exporter.ADDON, loki.ADDON, fluent_bit.ADDON)
+ADDONS: tuple[AddOn, ...] = (
+    prometheus.ADDON,
+    node_exporter.ADDON,
+    loki.ADDON,
+    fluent_bit.ADDON,
+    jaeger.ADDON,
+    otel_operator.ADDON,
+    blackbox.ADDON,
+)

@@ -17,7 +17,7 @@ from components.core.component import FactoryComponent
 from components.core.contracts import LineHandle
 from components.core.kube import Manifest, kube_resource
 from components.identity.component import addon_binding
-from components.observability import objects
+from components.observability import blackbox, objects
 from components.observability import prometheus as kps
 from components.observability.addons import ADDONS
 from components.observability.sizing import stack_size
@@ -62,9 +62,10 @@ class Observability(FactoryComponent[ObservabilityArgs]):
             self._object(f"rules-{kind}", objects.prometheus_rule(kind, document, factory), crds)
         for line in args.lines:
             config = next(c for c in args.config.lines if c.name == line.name)
-            self._object(
-                f"scrape-{line.name}", objects.line_pod_monitor(config, factory), [*crds, line.namespace_resource]
-            )
+            after_line = [*crds, line.namespace_resource]
+            self._object(f"scrape-{line.name}", objects.line_pod_monitor(config, factory), after_line)
+            if config.slo.probe is not None:
+                self._object(f"probe-{line.name}", blackbox.probe(config, factory), after_line)
         if size.grafana:
             for board, document in sorted(args.dashboards.items()):
                 key = f"dashboard-{board.removesuffix('.json')}"

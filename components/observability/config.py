@@ -189,6 +189,17 @@ class LogsConfig(StrictModel):
     )
 
 
+class TracesConfig(StrictModel):
+    endpoint: HttpsUrl | None = Field(
+        default=None,
+        description=(
+            "OTLP/HTTP endpoint of a trace backend of the plant's own (e.g. https://traces.example.com:4318): every "
+            "cluster's collector exports there and no Jaeger runs; none: the cluster's own Jaeger where its profile "
+            "has one, else the hub's (`observability.hub.otlp`)."
+        ),
+    )
+
+
 class HubConfig(StrictModel):
     remote_write: HttpsUrl | None = Field(
         default=None,
@@ -212,12 +223,20 @@ class HubConfig(StrictModel):
             "(profile `edge-small`) ships its logs and audit trail; none: such a cluster keeps its logs on its nodes."
         ),
     )
+    otlp: HttpsUrl | None = Field(
+        default=None,
+        description=(
+            "OTLP/HTTP endpoint of the hub's trace store: where a cluster with no Jaeger of its own (profile "
+            "`edge-small`) exports its lines' traces; none: such a cluster runs no collector."
+        ),
+    )
     remote_key: VaultPath | None = Field(
         default=None,
         description=(
-            "Vault key (field `token`) of the bearer token the hub accepts for remote write, alerts and logs, under "
-            "the folder of each add-on that sends (`<cluster>/addon.kube-prometheus-stack/`, "
-            "`<cluster>/addon.fluent-bit/`); none: the hub authenticates by network alone."
+            "Vault key (field `token`) of the bearer token the hub accepts for remote write, alerts, logs and traces, "
+            "under the folder of each add-on that sends (`<cluster>/addon.kube-prometheus-stack/`, "
+            "`<cluster>/addon.fluent-bit/`, `<cluster>/addon.opentelemetry-operator/`); none: the hub authenticates "
+            "by network alone."
         ),
     )
 
@@ -225,6 +244,7 @@ class HubConfig(StrictModel):
 class ObservabilityConfig(StrictModel):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig, description="Alert routing.")
     logs: LogsConfig = Field(default_factory=LogsConfig, description="How long the log store keeps what.")
+    traces: TracesConfig = Field(default_factory=TracesConfig, description="Where the lines' traces go.")
     hub: HubConfig = Field(
         default_factory=HubConfig,
         description="The central hub clusters report to: remote write, and Alertmanagers for clusters without one.",

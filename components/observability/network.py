@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from components.catalogue.model import ClusterContext
 from components.catalogue.network import ApiServer, ClusterDns, External, Namespace, NetworkNeeds, OwnPods, Path
+from components.core import contracts
 from components.core import vocabulary as vocab
 from components.observability.sizing import stack_size
 
@@ -27,6 +28,20 @@ LOKI_HOST = f"loki.{LOKI_NAMESPACE}.svc.cluster.local"  # the single binary's Se
 FLUENT_BIT_NAMESPACE = "fluent-bit"
 FLUENT_BIT_PODS = {vocab.NAME: "fluent-bit"}
 FLUENT_BIT_PORT = 2020  # its metrics
+
+# the trace pipeline's ends (otel_operator.py, jaeger.py)
+TRACING_NAMESPACE = contracts.TRACING_NAMESPACE
+COLLECTOR_PODS = dict(contracts.COLLECTOR_POD_SELECTOR["matchLabels"])
+OTLP_GRPC, OTLP_HTTP = contracts.OTLP_PORTS
+OPERATOR_OTEL_PODS = {vocab.NAME: "opentelemetry-operator"}
+JAEGER_NAMESPACE = "jaeger"
+JAEGER_PODS = {vocab.NAME: "jaeger"}
+JAEGER_HOST = f"jaeger.{JAEGER_NAMESPACE}.svc.cluster.local"
+JAEGER_QUERY_PORT = 16686
+
+BLACKBOX_NAMESPACE = "blackbox-exporter"
+BLACKBOX_PODS = {vocab.NAME: "prometheus-blackbox-exporter"}
+BLACKBOX_PORT = 9115
 
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
@@ -77,6 +92,9 @@ def _scrapes(ctx: ClusterContext) -> list[Path]:
         paths.append(
             Path("scrape-fluent-bit", "egress", fluent_bit, "scrapes Fluent Bit", (FLUENT_BIT_PORT,), PROMETHEUS_PODS)
         )
+    if any(line.slo.probe is not None for line in ctx.factory.lines_on(ctx.cluster.name)):
+        prober = Namespace(BLACKBOX_NAMESPACE, BLACKBOX_PODS)
+        paths.append(Path("blackbox", "egress", prober, "asks for probes", (BLACKBOX_PORT,), PROMETHEUS_PODS))
     for line in ctx.factory.lines_on(ctx.cluster.name):
         why = f"scrapes line {line.name}'s metrics port (the metric contract)"
         paths.append(
@@ -88,6 +106,11 @@ def _scrapes(ctx: ClusterContext) -> list[Path]:
 def log_shipping(ctx: ClusterContext) -> bool:
     """Fluent Bit runs: into the cluster's Loki, or the hub's for a cell without one (fluent_bit.enabled)."""
     return stack_size(ctx.cluster.profile).log_store or ctx.factory.observability.hub.loki is not None
+
+
+def traces_here(ctx: ClusterContext) -> bool:
+    """Jaeger runs on the cluster (jaeger.enabled): a log store here, and no other trace backend named."""
+    return stack_size(ctx.cluster.profile).log_store and ctx.factory.observability.traces.endpoint is None
 
 
 def _admitted(ctx: ClusterContext) -> list[Path]:
@@ -191,6 +214,9 @@ def _egress(ctx: ClusterContext) -> list[Path]:
         if size.log_store:
             store = Namespace(LOKI_NAMESPACE, LOKI_PODS)
             paths.append(Path("grafana-loki", "egress", store, "log queries", (LOKI_PORT,), grafana))
+        if traces_here(ctx):
+            store = Namespace(JAEGER_NAMESPACE, JAEGER_PODS)
+            paths.append(Path("grafana-jaeger", "egress", store, "trace queries", (JAEGER_QUERY_PORT,), grafana))
         if size.alertmanager_replicas:
             paths.append(
                 Path(

@@ -53,6 +53,7 @@ DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_FOLDER_ANNOTATION = "grafana_folder"
 HUB_SECRET = "prometheus-hub"  # the hub's bearer token, key `token`
 LOKI_URL = f"http://{net.LOKI_HOST}:{net.LOKI_PORT}"
+JAEGER_URL = f"http://{net.JAEGER_HOST}:{net.JAEGER_QUERY_PORT}"
 HUB_TOKEN_FILE = f"/etc/prometheus/secrets/{HUB_SECRET}/token"
 
 _FOUND = (
@@ -271,10 +272,13 @@ def _grafana(ctx: ClusterContext) -> dict[str, Any]:
             "datasources": {"resource": "configmap"},
         },
     }
+    sources = []
     if size.log_store:
-        values["additionalDataSources"] = [
-            {"name": "Loki", "type": "loki", "uid": "loki", "access": "proxy", "url": LOKI_URL, "isDefault": False}
-        ]
+        sources.append({"name": "Loki", "type": "loki", "uid": "loki", "access": "proxy", "url": LOKI_URL})
+    if net.traces_here(ctx):
+        sources.append({"name": "Jaeger", "type": "jaeger", "uid": "jaeger", "access": "proxy", "url": JAEGER_URL})
+    if sources:
+        values["additionalDataSources"] = [{**source, "isDefault": False} for source in sources]
     if ctx.factory.security.vault is not None:
         values["admin"] = {
             "existingSecret": GRAFANA_ADMIN_SECRET,

@@ -39,8 +39,11 @@ class StackSize:
     grafana_server: dict[str, Any]
     grafana_sidecar: dict[str, Any]  # each of the two sidecars (dashboards, datasources)
     fluent_bit: dict[str, Any]  # one per node
+    otel_operator: dict[str, Any]
+    otel_collector: dict[str, Any]
     log_store_gib: int = 0  # Loki's volume; 0: no log store here (logs go to the hub's, or stay on the nodes)
     loki: dict[str, Any] | None = None
+    jaeger: dict[str, Any] | None = None  # where there is a log store, Jaeger keeps the traces beside it
 
     @property
     def log_store(self) -> bool:
@@ -60,6 +63,8 @@ _SMALL: dict[str, Any] = {
     "grafana_server": resources("50m", "160Mi", "500m", "384Mi"),
     "grafana_sidecar": resources("5m", "48Mi", "100m", "128Mi"),
     "fluent_bit": resources("20m", "48Mi", "200m", "128Mi"),
+    "otel_operator": resources("10m", "64Mi", "200m", "256Mi"),
+    "otel_collector": resources("20m", "64Mi", "500m", "256Mi"),
 }
 _LARGE: dict[str, Any] = {
     **_SMALL,
@@ -78,6 +83,7 @@ _FULL = StackSize(
     grafana=True,
     log_store_gib=100,
     loki=resources("200m", "512Mi", "2", "2Gi"),
+    jaeger=resources("100m", "512Mi", "1", "2Gi"),
     **_LARGE,
 )
 
@@ -100,6 +106,7 @@ SIZES: dict[Profile, StackSize] = {
         grafana=True,
         log_store_gib=20,
         loki=resources("100m", "256Mi", "1", "1Gi"),
+        jaeger=resources("50m", "256Mi", "500m", "1Gi"),
         **_SMALL,
     ),
     "site": _FULL,

@@ -28,6 +28,10 @@ from pulumi_policy import Policy, PolicyConfigSchema
 # travels with it (docs/policies.md prints them). A copy of what the program derives from its catalogue
 # (components/inventory.py); a test keeps the two equal.
 EXEMPT_NAMESPACES: dict[str, str] = {
+    "blackbox-exporter": (
+        "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
+        "lines' allow-list."
+    ),
     "external-secrets": (
         "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
         "lines' allow-list."
@@ -47,6 +51,10 @@ EXEMPT_NAMESPACES: dict[str, str] = {
     "gatekeeper-system": (
         "The admission controller itself; Gatekeeper exempts its namespace so a bad constraint can never lock "
         "out the component that would fix it."
+    ),
+    "jaeger": (
+        "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
+        "lines' allow-list."
     ),
     "kube-bench": (
         "kube-bench runs the CIS node checks on every node: it needs hostPID (the kubelet's flags) and read-only "
@@ -78,6 +86,10 @@ EXEMPT_NAMESPACES: dict[str, str] = {
         "The escrow: restricted CronJobs that copy the bundle's images and charts and an encrypted export of the "
         "cluster's Vault secrets into the backup stores; a catalogue add-on (pinned skopeo, rclone, sops, python), "
         "not judged against the lines' allow-list."
+    ),
+    "opentelemetry": (
+        "A platform add-on from the pinned catalogue: its images and settings are reviewed there, not against the "
+        "lines' allow-list."
     ),
     "restore-drill": (
         "The restore drill's marker: a ConfigMap the drill backs up and restores into a scratch namespace to prove a "

@@ -9,7 +9,7 @@ import pytest
 from components.catalogue.images import PINNED_PULL_POLICY, Image, is_digest_pinned
 from components.catalogue.mirror import image_reference
 from components.catalogue.model import Chart, ClusterContext, Manifests
-from components.catalogue.release import resolve
+from components.catalogue.release import Release, resolve
 from components.catalogue.values import get_path
 from components.config.loader import load_factory_config
 from components.core.kube import containers, pod_spec
@@ -71,13 +71,7 @@ def test_pinned_images_are_never_pulled_again() -> None:
                 continue
             release = resolve(addon, ctx)
             if isinstance(addon.source, Chart):
-                for slot in addon.source.images:
-                    if get_path(release.values, slot.repository_key) is None:
-                        continue  # switched off on this cluster
-                    if slot.pull_policy_key:
-                        assert get_path(release.values, slot.pull_policy_key) == PINNED_PULL_POLICY, addon.name
-                    else:
-                        assert slot.artifact, f"{addon.name}: {slot.repository_key} has no pull policy key"
+                _chart_pull_policies(release)
             else:
                 for manifest in release.manifests:
                     for container in containers(pod_spec(manifest) or {}):
@@ -111,3 +105,16 @@ def test_a_digest_must_be_a_sha256_and_its_source_named() -> None:
     assert image.reference == f"docker.io/a/b:1.0@{DIGEST}" and image.tag_reference == "docker.io/a/b:1.0"
     assert is_digest_pinned(image.reference) and not is_digest_pinned(image.tag_reference)
     assert not is_digest_pinned("docker.io/a/b:1.0@sha256:short")
+
+
+def _chart_pull_policies(release: Release) -> None:
+    assert isinstance(release.addon.source, Chart)
+    for slot in release.addon.source.images:
+        if get_path(release.values, slot.repository_key) is None:
+            continue  # switched off on this cluster
+        if slot.pull_policy_key:
+            assert get_path(release.values, slot.pull_policy_key) == PINNED_PULL_POLICY, release.addon.name
+        elif not slot.artifact:
+            # an image an operator runs for a custom resource the add-on brings: the CR says how it is pulled
+            policies = {b.manifest["spec"].get("imagePullPolicy") for b in release.brought}
+            assert policies == {PINNED_PULL_POLICY}, f"{release.addon.name}: {slot.repository_key} has no pull policy"

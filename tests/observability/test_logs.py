@@ -62,7 +62,7 @@ def test_each_cluster_ships_its_logs_where_its_profile_keeps_them(runs: Runs, st
         outputs = charts[fluent_bit.NAME]["config"]["outputs"]
         assert f"Host {net.LOKI_HOST}" in outputs and f"Port {net.LOKI_PORT}" in outputs
         datasources = charts[kps.NAME]["grafana"]["additionalDataSources"]
-        assert [d["url"] for d in datasources] == [f"http://{net.LOKI_HOST}:{net.LOKI_PORT}"]
+        assert [d["url"] for d in datasources if d["type"] == "loki"] == [f"http://{net.LOKI_HOST}:{net.LOKI_PORT}"]
 
 
 def test_retention_follows_the_stack_and_the_audit_trail_is_kept_longer(runs: Runs) -> None:

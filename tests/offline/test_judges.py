@@ -96,9 +96,11 @@ def test_kubernetes_validate_strict_per_cluster_version(
 # BackupStorageLocations and Schedules in tests/backup/test_recovery.py (required fields, providers, cron, TTL, every
 # Schedule's location present); the Prometheus Operator's PrometheusRules in tests/observability/test_stack.py
 # (`promtool check rules` on each installed spec) and its PodMonitors there (namespace, port per line), Fluent Bit's
-# ServiceMonitor in tests/observability/test_logs.py (selector, port, path).
+# ServiceMonitor in tests/observability/test_logs.py (selector, port, path); the OpenTelemetryCollector in
+# tests/observability/test_traces.py (its pipeline names only receivers, processors and exporters it defines).
 CUSTOM_RESOURCE_GROUPS = (
     "monitoring.coreos.com/",
+    "opentelemetry.io/",
     "velero.io/",
     "templates.gatekeeper.sh/",
     "constraints.gatekeeper.sh/",

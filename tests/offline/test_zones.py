@@ -142,18 +142,18 @@ def test_platform_namespaces_are_drawn_apart_from_the_lines(pilsen: PlanResult) 
 
 
 @pytest.mark.parametrize("stack", ["pilsen", "rheinfeld"])
-def test_dns_and_scrape_are_one_summarised_edge_per_cluster(stack: str, request: pytest.FixtureRequest) -> None:
+def test_dns_scrape_and_traces_are_one_summarised_edge_per_cluster(stack: str, request: pytest.FixtureRequest) -> None:
     result: PlanResult = request.getfixturevalue(stack)
     diagram = parse(markdown(result))
     dashed = [edge for edge in diagram.edges if edge[1] == "-.->"]
-    # besides DNS and the scrape path, a line zone's only platform conduits are the identity endpoint's addresses
-    # (one edge per address; identity/egress.py) on clusters that federate with a cloud
+    # besides DNS, the scrape path and the trace path, a line zone's only platform conduits are the identity
+    # endpoint's addresses (one edge per address; identity/egress.py) on clusters that federate with a cloud
     endpoints = [
         (cluster.name, f"ipBlock {cidr}", port)
         for cluster in result.config.clusters
         for cidr, port in identity_endpoints(cluster)
     ]
-    assert len(dashed) == 2 * len(result.config.clusters) + len(endpoints)
+    assert len(dashed) == 3 * len(result.config.clusters) + len(endpoints)
     for cluster_name, label, port in endpoints:
         count = sum(1 for line in result.config.lines if line.cluster == cluster_name)
         zones_box = diagram.box("line zones", inside=diagram.box(f"cluster {cluster_name}"))
@@ -171,6 +171,10 @@ def test_dns_and_scrape_are_one_summarised_edge_per_cluster(stack: str, request:
         ports = sorted({line.metrics_port for line in result.config.lines if line.cluster == cluster.name})
         assert [e[2] for e in dashed if (e[0], e[3]) == (monitoring, line_zones)] == [
             f"metrics scrape · TCP {', '.join(map(str, ports))} · {count} of {count} lines"
+        ]
+        collector = diagram.node(cluster.name, "opentelemetry")
+        assert [e[2] for e in dashed if (e[0], e[3]) == (line_zones, collector)] == [
+            f"platform · TCP 4317, 4318 · {count} of {count} lines"
         ]
 
 

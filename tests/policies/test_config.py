@@ -150,6 +150,9 @@ def test_default_exempt_namespaces_carry_reasons() -> None:
         "node-exporter",
         "loki",
         "fluent-bit",
+        "jaeger",
+        "opentelemetry",
+        "blackbox-exporter",
     }
     assert all(len(reason) > 30 for reason in EXEMPT_NAMESPACES.values())
     assert SETTINGS["exemptNamespaces"].default == list(EXEMPT_NAMESPACES)
