@@ -17,7 +17,7 @@ from components.backup.escrow.alerts import EscrowJob, escrow_rules
 from components.backup.escrow.config import SECRETS_TIMEOUT_MINUTES, max_age
 from components.backup.escrow.manifests import IMAGES, SECRETS
 from components.catalogue.mirror import image_reference, mirror_image
-from components.catalogue.model import AddOn, Bundle, BundleChart, BundleImage, Chart, ClusterContext
+from components.catalogue.model import AddOn, Bundle, BundleChart, BundleImage, Chart, ClusterContext, ScrapeTarget
 from components.catalogue.release import resolve
 from components.config.document import FactoryConfig
 from components.config.factory import ClusterConfig
@@ -117,6 +117,17 @@ def _bundle_chart(chart: str, version: str, source: Chart, chart_mirror: str | N
         tag = version.replace("+", "_")
         return BundleChart(chart, version, source.archive, oci=f"{chart_mirror[6:].rstrip('/')}/{chart}:{tag}")
     return BundleChart(chart, version, source.archive, url=f"{chart_mirror.rstrip('/')}/{chart}-{version}.tgz")
+
+
+def scrape_targets(config: FactoryConfig, cluster: ClusterConfig) -> tuple[ScrapeTarget, ...]:
+    """Every metrics endpoint of the add-ons the cluster runs: what its Prometheus scrapes (a PodMonitor each)."""
+    ctx = ClusterContext(config, cluster, platform_namespaces())
+    return tuple(
+        ScrapeTarget(addon.name, addon.namespace, endpoint)
+        for addon in CATALOGUE.values()
+        if addon.enabled(ctx)
+        for endpoint in addon.metrics
+    )
 
 
 def drills_run(config: FactoryConfig, cluster: ClusterConfig) -> bool:

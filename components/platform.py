@@ -29,6 +29,7 @@ from components.inventory import (
     platform_images,
     platform_namespaces,
     rule_files,
+    scrape_targets,
 )
 from components.lines.component import ProductionLine
 from components.lines.manifests import LineArgs, line_args
@@ -141,6 +142,7 @@ class ClusterPlatform(FactoryComponent[ClusterArgs]):
                     rule_files=rule_files(args.config, cluster),
                     dashboards=dashboards(args.config, factory_platform_slos(args.config)),
                     secrets=self.security.secret_delivery,
+                    scrapes=scrape_targets(args.config, cluster),
                 ),
                 self.child_opts(providers=providers),
             ),

@@ -25,6 +25,7 @@ from components.catalogue.model import (
     ChartArchive,
     ClusterContext,
     ImageSlot,
+    MetricsEndpoint,
     PodSecurity,
     ServiceAccountIdentity,
     Values,
@@ -33,6 +34,7 @@ from components.catalogue.model import (
 from components.catalogue.network import ApiServer, ClusterDns, External, NetworkNeeds, Path
 from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.catalogue.secrets import AddonSecret
+from components.core import vocabulary as vocab
 from components.core.sizing import resources
 from components.identity.egress import HTTPS, identity_endpoints
 from components.identity.trust import AZURE_USE_LABEL
@@ -40,6 +42,8 @@ from components.identity.trust import AZURE_USE_LABEL
 VERSION = "12.1.0"
 APP_VERSION = "v1.18.1"
 NAME = "velero"
+SERVER_PODS = {vocab.NAME: "velero"}  # the server and its node agents, each with metrics on the same port
+METRICS_PORT = 8085
 NAMESPACE = "velero"
 SERVICE_ACCOUNT = "velero-server"  # server, node agents and repository-maintenance Jobs all run as it
 # the chart binds the server's account to this ClusterRole (rbac.clusterAdministratorName); see RBAC_REVIEW
@@ -183,7 +187,8 @@ def values(ctx: ClusterContext) -> Values:
         "snapshotsEnabled": False,
         "deployNodeAgent": True,
         "nodeAgent": _node_agent(ctx),
-        # no ServiceMonitor, PodMonitor or PrometheusRule: their CRDs are not installed yet
+        # metrics on 8085, scraped through the observability capability's PodMonitor (the chart's monitors would
+        # need their CRDs when the chart renders, which a first `up` does not have)
         "metrics": {
             "enabled": True,
             "serviceMonitor": {"enabled": False},
@@ -284,6 +289,7 @@ ADDON = AddOn(
         SERVICE_ACCOUNT, annotations_key="serviceAccount.server.annotations", pod_labels_key="podLabels"
     ),
     network=network,
+    metrics=(MetricsEndpoint("velero", SERVER_PODS, METRICS_PORT),),
     rbac=RBAC_REVIEW,
     pod_security=PodSecurity(
         "privileged",

@@ -87,6 +87,27 @@ class Bundle:
 
 
 @dataclass(frozen=True)
+class MetricsEndpoint:
+    """Pods of an add-on that serve Prometheus metrics on a port: the observability capability scrapes them (a
+    PodMonitor of its own, so no chart needs the CRD when it renders) and the add-on's namespace admits Prometheus'
+    pods on that port, nothing else (catalogue/release.py)."""
+
+    name: str  # part of the PodMonitor's and the NetworkPolicy's names
+    pods: Mapping[str, str]
+    port: int
+    path: str = "/metrics"
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """One add-on's metrics endpoint on one cluster, where it runs (inventory.scrape_targets)."""
+
+    addon: str
+    namespace: str
+    endpoint: MetricsEndpoint
+
+
+@dataclass(frozen=True)
 class ClusterContext:
     """What an add-on's values and manifests may depend on: the factory document and the cluster."""
 
@@ -99,6 +120,8 @@ class ClusterContext:
     line_images: tuple[str, ...] = ()
     # every image and chart the catalogue installs on the cluster (the escrow copies them): inventory.bundle
     bundle: Bundle = field(default_factory=Bundle)
+    # every add-on metrics endpoint on the cluster (inventory.scrape_targets): what Prometheus may reach
+    scrapes: tuple[ScrapeTarget, ...] = ()
 
     @property
     def single_node(self) -> bool:
@@ -226,6 +249,8 @@ class AddOn:
     network: Callable[[ClusterContext], NetworkNeeds] | None = None
     # a chart's ClusterRoles as read at `rbac.version` (catalogue/rbac.py); a bump needs a new review
     rbac: RbacReview | None = None
+    # where its pods serve Prometheus metrics (scraped by the observability capability)
+    metrics: tuple[MetricsEndpoint, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.name) > RELEASE_NAME_MAX or not RELEASE_NAME_RE.match(self.name):

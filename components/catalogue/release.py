@@ -15,13 +15,15 @@ from components.catalogue.model import (
     ClusterContext,
     ImageSlot,
     Manifest,
+    MetricsEndpoint,
     Values,
     WorkloadSlot,
 )
-from components.catalogue.network import NetworkNeeds
+from components.catalogue.network import Namespace, NetworkNeeds, Path
 from components.catalogue.secrets import AddonSecret
 from components.catalogue.values import get_path
 from components.core import vocabulary as vocab
+from components.core.contracts import MONITORING_NAMESPACE, PROMETHEUS_PODS
 from components.core.kube import containers, pod_spec
 
 _TRANSIENT_KINDS = frozenset({"Job", "CronJob"})
@@ -107,10 +109,17 @@ def _labelled(addon: AddOn, manifest: Manifest, mirror: str | None) -> Manifest:
     return result
 
 
+def _scraped(endpoint: MetricsEndpoint) -> Path:
+    prometheus = Namespace(MONITORING_NAMESPACE, PROMETHEUS_PODS)
+    return Path(f"metrics-{endpoint.name}", "ingress", prometheus, "scraped", (endpoint.port,), endpoint.pods)
+
+
 def resolve(addon: AddOn, ctx: ClusterContext) -> Release:
     site = ctx.factory.site
     brought = tuple(addon.brings(ctx))
     network = addon.network(ctx) if addon.network else None
+    if network is not None and addon.metrics:
+        network = NetworkNeeds(network.paths + tuple(_scraped(endpoint) for endpoint in addon.metrics))
     secrets = tuple(addon.secrets(ctx))
     if isinstance(addon.source, Chart):
         chart, repository = chart_source(addon.source, site.chart_mirror)

@@ -30,6 +30,8 @@ MONITORING_NAMESPACE = "monitoring"
 # edge profiles) and that pod labels from values cannot override; Alertmanager and Thanos Ruler carry the same
 # managed-by label, hence the name. The lines' scrape path admits nothing else of the monitoring namespace, so
 # the observability capability must run its scrapers through the operator.
+# ...as plain labels, for the platform namespaces that admit Prometheus (no agent mode there)
+PROMETHEUS_PODS = {vocab.MANAGED_BY: "prometheus-operator", vocab.NAME: "prometheus"}
 PROMETHEUS_POD_SELECTOR = {
     "matchLabels": {vocab.MANAGED_BY: "prometheus-operator"},
     "matchExpressions": [{"key": vocab.NAME, "operator": "In", "values": ["prometheus", "prometheus-agent"]}],

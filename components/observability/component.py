@@ -5,13 +5,14 @@ and a scrape of each line's metrics port."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
 
 from components.catalogue.capability import ClusterCapabilityArgs
 from components.catalogue.install import Installed, install, install_namespaces
+from components.catalogue.model import ClusterContext, ScrapeTarget
 from components.catalogue.secrets import SecretDelivery, install_secrets
 from components.core.component import FactoryComponent
 from components.core.contracts import LineHandle
@@ -29,6 +30,12 @@ class ObservabilityArgs(ClusterCapabilityArgs):
     rule_files: Mapping[str, dict[str, Any]]  # kind -> rule file (inventory.rule_files)
     dashboards: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # file name -> Grafana JSON
     secrets: SecretDelivery | None = None  # the cluster's Vault delivery (SecurityBaseline)
+    scrapes: tuple[ScrapeTarget, ...] = ()  # every add-on's metrics endpoint on the cluster (inventory)
+
+    @property
+    def context(self) -> ClusterContext:
+        """The catalogue's context, with what Prometheus scrapes (its egress follows from it)."""
+        return replace(super().context, scrapes=self.scrapes)
 
 
 class Observability(FactoryComponent[ObservabilityArgs]):
@@ -66,6 +73,9 @@ class Observability(FactoryComponent[ObservabilityArgs]):
             self._object(f"scrape-{line.name}", objects.line_pod_monitor(config, factory), after_line)
             if config.slo.probe is not None:
                 self._object(f"probe-{line.name}", blackbox.probe(config, factory), after_line)
+        for target in args.scrapes:
+            key = f"scrape-{target.addon}-{target.endpoint.name}"
+            self._object(key, objects.addon_pod_monitor(target, factory), crds)
         if size.grafana:
             for board, document in sorted(args.dashboards.items()):
                 key = f"dashboard-{board.removesuffix('.json')}"

@@ -14,7 +14,7 @@ from components.core import contracts
 from components.core import vocabulary as vocab
 from components.observability.sizing import stack_size
 
-PROMETHEUS_PODS = {vocab.NAME: "prometheus"}  # set by the operator on every Prometheus pod
+PROMETHEUS_PODS = dict(contracts.PROMETHEUS_PODS)  # set by the operator on every Prometheus pod
 ALERTMANAGER_PODS = {vocab.NAME: "alertmanager"}
 GRAFANA_PODS = {vocab.NAME: "grafana"}
 OPERATOR_PODS = {"app": "kube-prometheus-stack-operator"}
@@ -95,6 +95,10 @@ def _scrapes(ctx: ClusterContext) -> list[Path]:
     if any(line.slo.probe is not None for line in ctx.factory.lines_on(ctx.cluster.name)):
         prober = Namespace(BLACKBOX_NAMESPACE, BLACKBOX_PODS)
         paths.append(Path("blackbox", "egress", prober, "asks for probes", (BLACKBOX_PORT,), PROMETHEUS_PODS))
+    for target in ctx.scrapes:
+        name, peer = f"{target.addon}-{target.endpoint.name}", Namespace(target.namespace, target.endpoint.pods)
+        ports = (target.endpoint.port,)
+        paths.append(Path(f"scrape-{name}", "egress", peer, f"scrapes {name}", ports, PROMETHEUS_PODS))
     for line in ctx.factory.lines_on(ctx.cluster.name):
         why = f"scrapes line {line.name}'s metrics port (the metric contract)"
         paths.append(

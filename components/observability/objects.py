@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from components.catalogue.model import ScrapeTarget
 from components.config.lines import LineConfig
 from components.core import vocabulary as vocab
 from components.core.kube import Manifest
@@ -65,6 +66,28 @@ def grafana_role(factory: str) -> Manifest:
         "kind": "Role",
         "metadata": _metadata(kps.GRAFANA_ROLE, factory),
         "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}],
+    }
+
+
+def addon_pod_monitor(target: ScrapeTarget, factory: str) -> Manifest:
+    """Scrape one add-on's metrics endpoint (the pods that declare its port), labelled with the add-on."""
+    endpoint = target.endpoint
+    return {
+        "apiVersion": MONITORING_API,
+        "kind": "PodMonitor",
+        "metadata": _metadata(f"addon-{target.addon}-{endpoint.name}", factory),
+        "spec": {
+            "namespaceSelector": {"matchNames": [target.namespace]},
+            "selector": {"matchLabels": dict(endpoint.pods)},
+            "podMetricsEndpoints": [
+                {
+                    "portNumber": endpoint.port,
+                    "path": endpoint.path,
+                    "interval": SCRAPE_INTERVAL,
+                    "relabelings": [{"action": "replace", "targetLabel": "addon", "replacement": target.addon}],
+                }
+            ],
+        },
     }
 
 

@@ -11,6 +11,7 @@ from components.catalogue.model import (
     ChartArchive,
     ClusterContext,
     ImageSlot,
+    MetricsEndpoint,
     PodSecurity,
     Values,
     WorkloadSlot,
@@ -110,6 +111,7 @@ def _sidekick(ctx: ClusterContext) -> dict[str, Any]:
     }
 
 
+FALCO_METRICS_PORT = 8765  # falco 9.1.0 `falco.webserver.listen_port`: /metrics with `metrics.enabled`
 SIDEKICK_PORT = 2801  # falcosidekick chart 0.12.x service.port and container port
 FALCO_PODS = {vocab.NAME: "falco"}
 SIDEKICK_PODS = {vocab.NAME: "falcosidekick"}
@@ -155,6 +157,9 @@ def values(ctx: ClusterContext) -> Values:
         if ctx.single_node
         else resources("100m", "512Mi", "1", "1Gi"),
         "tty": False,
+        # Prometheus metrics on the webserver (FALCO_METRICS_PORT): rule matches by rule and priority, drops, the
+        # security dashboard's Falco panels
+        "metrics": {"enabled": True},
         "falcosidekick": _sidekick(ctx),
     }
     # the chart's default CRI socket list already includes k3s' /run/k3s/containerd/containerd.sock
@@ -195,6 +200,10 @@ ADDON = AddOn(
         ),
     ),
     network=network,
+    metrics=(
+        MetricsEndpoint("falco", FALCO_PODS, FALCO_METRICS_PORT),
+        MetricsEndpoint("falcosidekick", SIDEKICK_PODS, SIDEKICK_PORT),
+    ),
     secrets=lambda ctx: tuple(secret for secret in [alert_webhook(ctx)] if secret is not None),
     rbac=RbacReview(
         VERSION,

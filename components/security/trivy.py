@@ -9,6 +9,7 @@ from components.catalogue.model import (
     ChartArchive,
     ClusterContext,
     ImageSlot,
+    MetricsEndpoint,
     PodSecurity,
     Values,
     WorkloadSlot,
@@ -58,6 +59,7 @@ CHECKS_ARTIFACT = Image("mirror.gcr.io", "aquasec/trivy-checks", "1", None, sour
 
 
 OPERATOR_PODS = {vocab.NAME: "trivy-operator"}
+METRICS_PORT = 8080  # OPERATOR_METRICS_BIND_ADDRESS: findings by severity, compliance (leader only)
 
 
 def registry_ports(ctx: ClusterContext) -> tuple[int, ...]:
@@ -203,6 +205,7 @@ ADDON = AddOn(
         ),
     ),
     network=network,
+    metrics=(MetricsEndpoint("operator", OPERATOR_PODS, METRICS_PORT),),
     rbac=RbacReview(
         VERSION,
         (

@@ -17,6 +17,7 @@ from components.backup.velero import (
     APP_VERSION,
     CLUSTER_ADMIN,
     CLUSTER_ADMIN_SUBJECT,
+    METRICS_PORT,
     NAMESPACE,
     SERVICE_ACCOUNT,
     VERSION,
@@ -254,9 +255,12 @@ def test_every_velero_pod_reaches_the_api_server_dns_and_the_stores_only() -> No
     for cloud in ("aws", "gcp"):
         for ctx, release in _releases(_config({"aws": AWS_STORE}, cloud=cloud)):
             assert release.network is not None
-            paths = {p.name: p for p in release.network.paths}
+            paths = {p.name: p for p in release.network.paths if p.direction == "egress"}
             # repository-maintenance Jobs carry none of the chart's labels: the paths select every pod
-            assert all(not p.pods and p.direction == "egress" for p in paths.values())
+            assert all(not p.pods for p in paths.values())
+            # the one way in: Prometheus scraping the server's and node agents' metrics port
+            [scraped] = [p for p in release.network.paths if p.direction == "ingress"]
+            assert scraped.name == "metrics-velero" and scraped.ports == (METRICS_PORT,)
             assert isinstance(paths["api-server"].peer, ApiServer) and isinstance(paths["dns"].peer, ClusterDns)
             stores = paths["stores"]
             assert isinstance(stores.peer, External) and stores.peer.ports == (443,)

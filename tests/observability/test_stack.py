@@ -18,7 +18,7 @@ from components.catalogue.release import resolve
 from components.config.loader import load_factory_config
 from components.core import vocabulary as vocab
 from components.core.contracts import PROMETHEUS_POD_SELECTOR
-from components.inventory import bundle, platform_namespaces, rule_files
+from components.inventory import bundle, platform_namespaces, rule_files, scrape_targets
 from components.lines.manifests import EDIT_RULES
 from components.observability import network as net
 from components.observability import node_exporter
@@ -240,7 +240,8 @@ def test_dashboards_reach_grafana_where_it_runs(runs: Runs, stack: str) -> None:
 def test_every_line_is_scraped_on_its_metrics_port(runs: Runs, stack: str) -> None:
     result = runs.stack(stack)
     for cluster in result.config.clusters:
-        monitors = {m["metadata"]["name"]: m for m in _objects(result.recording, POD_MONITOR, cluster.name)}
+        found = _objects(result.recording, POD_MONITOR, cluster.name)
+        monitors = {m["metadata"]["name"]: m for m in found if m["metadata"]["name"].startswith("line-")}
         lines = result.config.lines_on(cluster.name)
         assert set(monitors) == {f"line-{line.name}" for line in lines}
         for line in lines:
@@ -326,3 +327,29 @@ def test_edge_small_footprint_with_observability(runs: Runs) -> None:
     assert observability.memory_requests <= quantity("768Mi")
     assert edge.footprint.steady.cpu_requests <= quantity("1500m")
     assert edge.footprint.steady.memory_requests <= quantity("3Gi")
+
+
+@pytest.mark.parametrize("stack", ["pilsen", "rheinfeld"])
+def test_the_security_and_backup_add_ons_are_scraped_through_our_pod_monitors(runs: Runs, stack: str) -> None:
+    """The security dashboard's and the restore drill's series come from Falco, Falcosidekick, Gatekeeper,
+    trivy-operator and Velero: a PodMonitor of ours per endpoint (theirs would need the CRD when the chart renders),
+    and each add-on's namespace admits Prometheus on that port and nothing else."""
+    result = runs.stack(stack)
+    policies = _policies(result.recording)
+    for cluster in result.config.clusters:
+        targets = scrape_targets(result.config, cluster)
+        assert {t.addon for t in targets} >= {"falco", "gatekeeper", "trivy-operator"}
+        monitors = {m["metadata"]["name"]: m for m in _objects(result.recording, POD_MONITOR, cluster.name)}
+        for target in targets:
+            spec = monitors[f"addon-{target.addon}-{target.endpoint.name}"]["spec"]
+            assert spec["namespaceSelector"] == {"matchNames": [target.namespace]}
+            assert spec["selector"] == {"matchLabels": dict(target.endpoint.pods)}
+            assert [e["portNumber"] for e in spec["podMetricsEndpoints"]] == [target.endpoint.port]
+            pod = Endpoint("10.42.6.10", target.namespace, dict(target.endpoint.pods))
+            assert allowed(policies, PROMETHEUS, pod, target.endpoint.port), target
+            assert not allowed(policies, GRAFANA, pod, target.endpoint.port), target
+            for line in result.config.lines_on(cluster.name):
+                intruder = Endpoint("10.42.3.7", line.namespace, {"app": "plc-bridge"})
+                assert not allowed(policies, intruder, pod, target.endpoint.port), (line.name, target)
+    [falco] = [r for r in result.recording.of_type(CHART) if r.inputs.get("name") == "falco"][:1]
+    assert falco.inputs["values"]["metrics"] == {"enabled": True}

@@ -12,6 +12,7 @@ from components.catalogue.model import (
     ClusterContext,
     ImageSlot,
     Manifest,
+    MetricsEndpoint,
     Values,
     WorkloadSlot,
 )
@@ -98,6 +99,10 @@ def system_namespace_patches() -> list[Manifest]:
 # the chart's default at 3.22.0 (values.yaml controllerManager.port)
 WEBHOOK_PORT = 8443
 CONTROLLER_PODS = {"control-plane": "controller-manager"}
+# both the controller-manager's and the audit's pods (gatekeeper 3.22.0 templates): each serves /metrics on 8888
+# (`--prometheus-port`): violations by enforcement action, constraints, audit runs
+SYSTEM_PODS = {"gatekeeper.sh/system": "yes"}
+METRICS_PORT = 8888
 
 
 def network(_ctx: ClusterContext) -> NetworkNeeds:
@@ -194,6 +199,7 @@ ADDON = AddOn(
     namespace_labels={vocab.GATEKEEPER_IGNORE: vocab.GATEKEEPER_IGNORE_VALUE},
     brings=brings,
     network=network,
+    metrics=(MetricsEndpoint("gatekeeper", SYSTEM_PODS, METRICS_PORT),),
     rbac=RbacReview(
         VERSION,
         (
