@@ -149,6 +149,23 @@ class ImageSlot:
     # what the chart appends to the tag it is given (node-exporter's `-distroless`)
     tag_suffix: str = ""
 
+    @classmethod
+    def block(
+        cls, prefix: str, image: Image, *, digest: str | None = None, bare: bool = False, **more: Any
+    ) -> ImageSlot:
+        """The usual image block of a chart at `prefix`: `registry`, `repository`, `tag`, `pullPolicy`, and the
+        digest's own key when the chart takes one (`digest`: its name under the block)."""
+        return cls(
+            registry_key=f"{prefix}.registry",
+            repository_key=f"{prefix}.repository",
+            tag_key=f"{prefix}.tag",
+            digest_key=f"{prefix}.{digest}" if digest else None,
+            digest_bare=bare,
+            image=image,
+            pull_policy_key=more.pop("pull_policy_key", f"{prefix}.pullPolicy"),
+            **more,
+        )
+
 
 @dataclass(frozen=True)
 class WorkloadSlot:

@@ -126,16 +126,7 @@ ADDON = AddOn(
             ),
         ),
         values=values,
-        images=(
-            ImageSlot(
-                registry_key="image.registry",
-                repository_key="image.repository",
-                tag_key="image.tag",
-                digest_key="image.digest",
-                image=IMAGE,
-                pull_policy_key="image.pullPolicy",
-            ),
-        ),
+        images=(ImageSlot.block("image", IMAGE, digest="digest"),),
         workloads=(WorkloadSlot("blackbox-exporter", "resources", "replicas"),),
     ),
     network=network,

@@ -120,15 +120,7 @@ ADDON = AddOn(
             source="jaegertracing/helm-charts index.yaml on gh-pages (head 4d793c8f), entry jaeger 4.11.1",
         ),
         values=values,
-        images=(
-            ImageSlot(
-                registry_key="jaeger.image.registry",
-                repository_key="jaeger.image.repository",
-                tag_key="jaeger.image.tag",
-                image=IMAGE,
-                pull_policy_key="jaeger.image.pullPolicy",
-            ),
-        ),
+        images=(ImageSlot.block("jaeger.image", IMAGE),),
         workloads=(WorkloadSlot("jaeger", "jaeger.resources", "jaeger.replicas"),),
     ),
     network=network,

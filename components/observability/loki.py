@@ -165,15 +165,7 @@ ADDON = AddOn(
             source="grafana-community/helm-charts index.yaml on gh-pages (head 9ab78dc8), entry loki 18.11.0",
         ),
         values=values,
-        images=(
-            ImageSlot(
-                registry_key="loki.image.registry",
-                repository_key="loki.image.repository",
-                tag_key="loki.image.tag",
-                image=IMAGE,
-                pull_policy_key="loki.image.pullPolicy",
-            ),
-        ),
+        images=(ImageSlot.block("loki.image", IMAGE),),
         workloads=(WorkloadSlot("loki", "singleBinary.resources", "singleBinary.replicas"),),
     ),
     network=network,

@@ -101,17 +101,7 @@ ADDON = AddOn(
             ),
         ),
         values=values,
-        images=(
-            ImageSlot(
-                registry_key="image.registry",
-                repository_key="image.repository",
-                tag_key="image.tag",
-                digest_key="image.digest",
-                tag_suffix=DISTROLESS,
-                image=IMAGE,
-                pull_policy_key="image.pullPolicy",
-            ),
-        ),
+        images=(ImageSlot.block("image", IMAGE, digest="digest", tag_suffix=DISTROLESS),),
         workloads=(WorkloadSlot("node-exporter", "resources", per_node=True),),
     ),
     # on the host's network: NetworkPolicies do not apply to its pods; the namespace's default deny stays for

@@ -326,16 +326,9 @@ def values(ctx: ClusterContext) -> Values:
     }
 
 
-def _slot(prefix: str, image: Image, *, bare: bool = True, pull_policy_key: str | None = None) -> ImageSlot:
-    return ImageSlot(
-        registry_key=f"{prefix}.registry",
-        repository_key=f"{prefix}.repository",
-        tag_key=f"{prefix}.tag",
-        digest_key=f"{prefix}.sha",
-        digest_bare=bare,
-        image=image,
-        pull_policy_key=pull_policy_key or f"{prefix}.pullPolicy",
-    )
+def _slot(prefix: str, image: Image, *, bare: bool = True, **more: str) -> ImageSlot:
+    """Its charts take the digest as `sha`: bare hex, except kube-state-metrics' (bare=False)."""
+    return ImageSlot.block(prefix, image, digest="sha", bare=bare, **more)
 
 
 IMAGE_SLOTS = (

@@ -19,23 +19,16 @@ from components.observability import network as net
 from components.observability import prometheus as kps
 from components.observability.sizing import SIZES
 from offline import bundle as offline_bundle
-from offline.harness import Recording
-from offline.render import is_manifest, manifest
+from offline.render import manifest
 from tests.support.factories import mutate, valid_raw
 from tests.support.netpol import Endpoint, allowed
-from tests.support.runs import Runs
+from tests.support.runs import Runs, chart_values, network_policies
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 STACKS = ("dev", "pilsen", "rheinfeld")
 HUB_LOKI = "https://logs.hub.example.com"
-
-
-def _charts(recording: Recording, cluster: str) -> dict[str, dict[str, Any]]:
-    return {
-        r.inputs["name"]: r.inputs["values"] for r in recording.of_type(CHART) if f"-{cluster}-observability-" in r.name
-    }
 
 
 def _hub_raw(**hub: str) -> dict[str, Any]:
@@ -49,7 +42,7 @@ def _hub_raw(**hub: str) -> dict[str, Any]:
 def test_each_cluster_ships_its_logs_where_its_profile_keeps_them(runs: Runs, stack: str) -> None:
     result = runs.stack(stack)
     for cluster in result.config.clusters:
-        charts, size = _charts(result.recording, cluster.name), SIZES[cluster.profile]
+        charts, size = chart_values(result.recording, cluster.name, "observability"), SIZES[cluster.profile]
         assert (loki.NAME in charts) is size.log_store
         # no store and no hub (dev's cell): nothing to ship to, so no Fluent Bit; logs stay on the node
         assert (fluent_bit.NAME in charts) is size.log_store
@@ -80,7 +73,7 @@ def test_retention_follows_the_stack_and_the_audit_trail_is_kept_longer(runs: Ru
 )
 def test_the_audit_trail_is_shipped_where_the_api_server_writes_it(runs: Runs, stack: str, cluster: str) -> None:
     result = runs.stack(stack)
-    values = _charts(result.recording, cluster)[fluent_bit.NAME]
+    values = chart_values(result.recording, cluster, "observability")[fluent_bit.NAME]
     distribution = result.config.cluster(cluster).distribution
     path = AUDIT_LOG.get(distribution)
     inputs, outputs = values["config"]["inputs"], values["config"]["outputs"]
@@ -99,7 +92,7 @@ def test_the_audit_trail_is_shipped_where_the_api_server_writes_it(runs: Runs, s
 
 def test_a_cell_without_a_store_ships_to_the_hub_with_its_token_from_vault(runs: Runs) -> None:
     recording = runs.main(_hub_raw(remoteKey="hub"))
-    charts = _charts(recording, "edge")
+    charts = chart_values(recording, "edge", "observability")
     assert loki.NAME not in charts
     values = charts[fluent_bit.NAME]
     outputs = values["config"]["outputs"]
@@ -127,7 +120,7 @@ def test_edge_small_with_log_shipping_stays_within_its_budget(runs: Runs) -> Non
 def test_a_pod_cannot_refile_or_hide_its_own_logs(runs: Runs) -> None:
     """The attack: a pod logging `{"kubernetes": {"namespace_name": "line-weld"}}` to file its lines under another
     line, or annotating itself to be left out. Its JSON goes under its own key; the exclusion annotation is off."""
-    values = _charts(runs.stack("pilsen").recording, "shopfloor")[fluent_bit.NAME]
+    values = chart_values(runs.stack("pilsen").recording, "shopfloor", "observability")[fluent_bit.NAME]
     filters = values["config"]["filters"]
     assert "Merge_Log_Key log_processed" in filters and "K8S-Logging.Exclude Off" in filters
 
@@ -152,14 +145,10 @@ def test_fluent_bit_is_scraped_through_our_service_monitor(runs: Runs, stack: st
 
 
 def test_loki_holds_no_cluster_role_and_no_token(runs: Runs) -> None:
-    values = _charts(runs.stack("pilsen").recording, "shopfloor")[loki.NAME]
+    values = chart_values(runs.stack("pilsen").recording, "shopfloor", "observability")[loki.NAME]
     assert values["rbac"] == {"namespaced": True}
     assert values["serviceAccount"]["automountServiceAccountToken"] is False
     assert values["defaults"]["automountServiceAccountToken"] is False
-
-
-def _policies(recording: Recording) -> list[dict[str, Any]]:
-    return [manifest(r) for r in recording.of_type(NETWORK_POLICY) if is_manifest(r)]
 
 
 LOKI = Endpoint("10.42.2.10", net.LOKI_NAMESPACE, net.LOKI_PODS)
@@ -175,7 +164,7 @@ def test_only_fluent_bit_writes_and_only_grafana_reads_the_log_store(runs: Runs)
     """The attacks: a line pod (or a compromised one) pushing forged lines into the audit stream, or reading every
     namespace's logs; Fluent Bit, which holds every node's logs, reaching anything but its store."""
     result = runs.stack("pilsen")
-    policies = _policies(result.recording)
+    policies = network_policies(result.recording)
     for line in result.config.lines:
         pod = Endpoint("10.42.3.7", line.namespace, {"app": "plc-bridge"})
         assert not allowed(policies, pod, LOKI, net.LOKI_PORT), line.name

@@ -5,8 +5,6 @@ reaching into a line."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import yaml
 
@@ -14,10 +12,9 @@ from components.inventory import rule_files
 from components.observability import blackbox
 from components.observability import network as net
 from components.observability import prometheus as kps
-from offline.harness import Recording
-from offline.render import is_manifest, manifest
+from offline.render import manifest
 from tests.support.netpol import Endpoint, allowed
-from tests.support.runs import Runs
+from tests.support.runs import Runs, network_policies
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 PROBE = "kubernetes:monitoring.coreos.com/v1:Probe"
@@ -47,10 +44,6 @@ def test_each_probed_line_gets_its_probe_and_only_then_a_prober(runs: Runs, stac
         assert any(line.slo.probe for line in result.config.lines), "the reference stack plans a probe"
 
 
-def _policies(recording: Recording) -> list[dict[str, Any]]:
-    return [manifest(r) for r in recording.of_type(NETWORK_POLICY) if is_manifest(r)]
-
-
 PROBER = Endpoint("10.42.5.10", net.BLACKBOX_NAMESPACE, net.BLACKBOX_PODS)
 PROMETHEUS = Endpoint(
     "10.42.1.10", kps.NAMESPACE, {**net.PROMETHEUS_PODS, "app.kubernetes.io/managed-by": "prometheus-operator"}
@@ -63,7 +56,7 @@ def test_the_prober_is_asked_by_prometheus_only_and_reaches_no_line(runs: Runs) 
     through the platform), and the prober reaching into a line. What must work does: Prometheus asks, the prober
     reaches the probed URL's port."""
     result = runs.stack("pilsen")
-    policies = _policies(result.recording)
+    policies = network_policies(result.recording)
     assert allowed(policies, PROMETHEUS, PROBER, net.BLACKBOX_PORT)
     assert allowed(policies, PROBER, INTERNET, 443)
     assert not allowed(policies, PROBER, INTERNET, 22)

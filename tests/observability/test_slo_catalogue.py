@@ -11,7 +11,7 @@ import yaml
 
 from components.config.loader import load_factory_config
 from components.observability.slo.catalogue import cluster_slos, line_slos
-from components.observability.slo.rules import slo_rules
+from components.observability.slo.rules import meta_rules, slo_rules
 from offline.rules import ALERTMANAGER_FILE, RULES_DIR, write_rules
 from offline.stackfile import load_config
 from tests.support.debian_tools import run_promtool
@@ -67,3 +67,12 @@ def test_the_platform_slos_follow_what_runs_on_the_cluster() -> None:
     assert {"platform-shopfloor-api-server", "platform-shopfloor-restore-drill"} <= with_drills
     without = {slo.id for slo in cluster_slos(config, cluster, drills=False)}
     assert "platform-shopfloor-restore-drill" not in without
+
+
+def test_objectives_are_the_ratios_people_wrote() -> None:
+    """99.9 % is recorded as 0.999 (a float division gives 0.9990000000000001, which Sloth's dashboards print)."""
+    config = load_factory_config(mutate(valid_raw(), "lines.0.sloTarget", 99.9))
+    [availability] = [slo for slo in line_slos(config, config.lines[0]) if slo.name == "availability"]
+    assert availability.objective == 0.999
+    [objective] = [r for r in meta_rules(availability) if r["record"] == "slo:objective:ratio"]
+    assert objective["expr"] == "vector(0.999)"

@@ -28,11 +28,11 @@ from components.observability.routing import alertmanager_config, receiver_secre
 from components.observability.sizing import SIZES
 from offline import bundle as offline_bundle
 from offline.harness import Recording
-from offline.render import is_manifest, manifest
+from offline.render import manifest
 from tests.support.debian_tools import run_promtool
 from tests.support.factories import mutate, valid_raw
 from tests.support.netpol import Endpoint, allowed
-from tests.support.runs import Runs
+from tests.support.runs import Runs, network_policies
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
@@ -250,10 +250,6 @@ def test_every_line_is_scraped_on_its_metrics_port(runs: Runs, stack: str) -> No
             assert [e["portNumber"] for e in spec["podMetricsEndpoints"]] == [line.metrics_port]
 
 
-def _policies(recording: Recording) -> list[dict[str, Any]]:
-    return [manifest(r) for r in recording.of_type(NETWORK_POLICY) if is_manifest(r)]
-
-
 PROMETHEUS = Endpoint(
     "10.42.1.10", kps.NAMESPACE, {**net.PROMETHEUS_PODS, "app.kubernetes.io/managed-by": "prometheus-operator"}
 )
@@ -269,7 +265,7 @@ def test_prometheus_scrapes_what_it_must_and_nothing_else(runs: Runs) -> None:
     """Next to the attacks: Prometheus reaches each line's metrics port (and the line admits it), the nodes, its
     neighbours; a line pod reaches no part of the stack; Grafana and kube-state-metrics reach no line."""
     result = runs.stack("pilsen")
-    policies = _policies(result.recording)
+    policies = network_policies(result.recording)
     for line in result.config.lines:
         pod = Endpoint("10.42.3.7", line.namespace, {"app": "plc-bridge"})
         assert PROMETHEUS_POD_SELECTOR["matchExpressions"]  # the line admits Prometheus by the operator's labels
@@ -303,7 +299,7 @@ def test_a_cell_without_alertmanager_reports_to_the_hub(runs: Runs) -> None:
     assert config["static_configs"] == [{"targets": ["alertmanager.hub.example.com"]}]
     cloud = _values(recording, "cloud", kps.NAME)["prometheus"]["prometheusSpec"]
     assert "additionalAlertManagerConfigs" not in cloud, "a cluster with its own Alertmanager alerts there"
-    policies = _policies(recording)
+    policies = network_policies(recording)
     assert allowed(policies, PROMETHEUS, INTERNET, 443), "the hub (its address is not in the stack)"
 
 
@@ -335,7 +331,7 @@ def test_the_security_and_backup_add_ons_are_scraped_through_our_pod_monitors(ru
     trivy-operator and Velero: a PodMonitor of ours per endpoint (theirs would need the CRD when the chart renders),
     and each add-on's namespace admits Prometheus on that port and nothing else."""
     result = runs.stack(stack)
-    policies = _policies(result.recording)
+    policies = network_policies(result.recording)
     for cluster in result.config.clusters:
         targets = scrape_targets(result.config, cluster)
         assert {t.addon for t in targets} >= {"falco", "gatekeeper", "trivy-operator"}

@@ -16,10 +16,10 @@ from components.observability import prometheus as kps
 from components.observability.sizing import SIZES
 from offline import bundle as offline_bundle
 from offline.harness import Recording
-from offline.render import is_manifest, manifest
+from offline.render import manifest
 from tests.support.factories import mutate, valid_raw
 from tests.support.netpol import Endpoint, allowed
-from tests.support.runs import Runs
+from tests.support.runs import Runs, chart_values, network_policies
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 COLLECTOR = "kubernetes:opentelemetry.io/v1beta1:OpenTelemetryCollector"
@@ -27,12 +27,6 @@ EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 STACKS = ("dev", "pilsen", "rheinfeld")
 HUB_OTLP = "https://otlp.hub.example.com"
-
-
-def _charts(recording: Recording, cluster: str) -> dict[str, dict[str, Any]]:
-    return {
-        r.inputs["name"]: r.inputs["values"] for r in recording.of_type(CHART) if f"-{cluster}-observability-" in r.name
-    }
 
 
 def _collector(recording: Recording, cluster: str) -> dict[str, Any]:
@@ -50,7 +44,7 @@ def _pipeline(collector: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def test_each_cluster_keeps_or_forwards_its_traces_as_its_profile_says(runs: Runs, stack: str) -> None:
     result = runs.stack(stack)
     for cluster in result.config.clusters:
-        charts, size = _charts(result.recording, cluster.name), SIZES[cluster.profile]
+        charts, size = chart_values(result.recording, cluster.name, "observability"), SIZES[cluster.profile]
         assert (jaeger.NAME in charts) is size.log_store
         # dev's cell names no hub: nowhere to send spans, so no operator and no collector
         assert (otel_operator.NAME in charts) is size.log_store
@@ -94,7 +88,7 @@ def test_a_backend_of_the_plant_replaces_jaeger_and_never_gets_the_hubs_token(ru
     raw = mutate(mutate(raw, "observability.hub.otlp", HUB_OTLP), "observability.hub.remoteKey", "hub")
     recording = runs.main(raw)
     for cluster in ("edge", "cloud"):
-        assert jaeger.NAME not in _charts(recording, cluster)
+        assert jaeger.NAME not in chart_values(recording, cluster, "observability")
         name, settings = _pipeline(_collector(recording, cluster))
         assert name == "otlp_http/backend"
         assert settings == {"endpoint": "https://traces.plant.example.com:4318"}, "no hub token to a third party"
@@ -121,10 +115,6 @@ def test_a_cell_without_jaeger_forwards_to_the_hub_with_its_token_from_vault(run
     assert edge.footprint.steady.memory_requests <= 3 * 2**30
 
 
-def _policies(recording: Recording) -> list[dict[str, Any]]:
-    return [manifest(r) for r in recording.of_type(NETWORK_POLICY) if is_manifest(r)]
-
-
 COLLECTOR_POD = Endpoint("10.42.4.10", net.TRACING_NAMESPACE, net.COLLECTOR_PODS)
 OPERATOR_POD = Endpoint("10.42.4.11", net.TRACING_NAMESPACE, net.OPERATOR_OTEL_PODS)
 JAEGER_POD = Endpoint("10.42.4.12", net.JAEGER_NAMESPACE, net.JAEGER_PODS)
@@ -136,7 +126,7 @@ def test_lines_send_spans_to_the_collector_and_reach_nothing_else_of_the_pipelin
     """The attacks: a line reading every line's traces from Jaeger's query API, sending forged spans straight into
     Jaeger, or talking to the operator (which can create Deployments in any namespace). What must work does."""
     result = runs.stack("pilsen")
-    policies = _policies(result.recording)
+    policies = network_policies(result.recording)
     for line in result.config.lines:
         pod = Endpoint("10.42.3.7", line.namespace, {"app": "plc-bridge"})
         for port in (net.OTLP_GRPC, net.OTLP_HTTP):

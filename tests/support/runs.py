@@ -13,7 +13,7 @@ import pulumi
 from offline import harness
 from offline.harness import Recording, Registration
 from offline.plan import PlanResult, plan
-from offline.render import redact
+from offline.render import is_manifest, manifest, redact
 from tests.support.factories import pulumi_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,3 +74,18 @@ def inputs_in_namespace(recording: Recording, type_: str, namespace: str) -> lis
     return [
         redact(r.inputs) for r in recording.of_type(type_) if r.inputs.get("metadata", {}).get("namespace") == namespace
     ]
+
+
+def chart_values(recording: Recording, cluster: str, component: str) -> dict[str, dict[str, Any]]:
+    """Release name -> the values its Chart was given, for the charts of one capability component (`observability`,
+    `baseline`, ...) on one cluster."""
+    return {
+        r.inputs["name"]: r.inputs["values"]
+        for r in recording.of_type("kubernetes:helm.sh/v4:Chart")
+        if f"-{cluster}-{component}-" in r.name
+    }
+
+
+def network_policies(recording: Recording) -> list[dict[str, Any]]:
+    """Every NetworkPolicy the recording registers, as the API server would receive it (for tests.support.netpol)."""
+    return [manifest(r) for r in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") if is_manifest(r)]

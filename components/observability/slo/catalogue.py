@@ -18,6 +18,11 @@ API_SERVER_OBJECTIVE = 0.999  # the API server answers all but one request in a 
 DRILL_OBJECTIVE = 0.95
 
 
+def ratio_of(percent: float) -> float:
+    """99.9 -> 0.999, not 0.9990000000000001: Sloth's dashboards print `slo:objective:ratio` as it is."""
+    return round(percent / 100, 10)
+
+
 def line_slos(config: FactoryConfig, line: LineConfig) -> list[Slo]:
     namespace = line.namespace
     labels = {
@@ -31,7 +36,7 @@ def line_slos(config: FactoryConfig, line: LineConfig) -> list[Slo]:
     availability = Slo(
         namespace,
         "availability",
-        line.slo_target / 100,
+        ratio_of(line.slo_target),
         probe_failures(namespace) if probe else events(namespace),
         (
             f"Probes of {probe} fail."
@@ -45,12 +50,12 @@ def line_slos(config: FactoryConfig, line: LineConfig) -> list[Slo]:
         latency = line.slo.latency
         ratio = slower_than(contract.OPERATION_DURATION, namespace, latency.threshold_seconds)
         text = f"Operations of line {line.name} take longer than {latency.threshold_seconds:g} s."
-        slos.append(Slo(namespace, "latency", latency.target / 100, ratio, text, labels))
+        slos.append(Slo(namespace, "latency", ratio_of(latency.target), ratio, text, labels))
     if line.slo.throughput is not None:
         throughput = line.slo.throughput
         ratio = slower_than(contract.CYCLE_DURATION, namespace, throughput.takt_seconds)
         text = f"Production cycles of line {line.name} miss the {throughput.takt_seconds:g} s takt time."
-        slos.append(Slo(namespace, "throughput", throughput.target / 100, ratio, text, labels))
+        slos.append(Slo(namespace, "throughput", ratio_of(throughput.target), ratio, text, labels))
     return slos
 
 
