@@ -18,6 +18,7 @@ from components.config.types import (
     Profile,
     StrictModel,
     VaultPath,
+    dns_label,
     pattern,
 )
 from components.config.types import kubernetes_version as valid_kubernetes_version
@@ -86,6 +87,13 @@ class ClusterConfig(StrictModel):
     )
     kubeconfig: KubeconfigSource = Field(
         description="Where the explicit Kubernetes provider gets its credentials (never ambient kubeconfig)."
+    )
+    storage_class: Annotated[str, AfterValidator(dns_label(253))] | None = Field(
+        default=None,
+        description=(
+            "StorageClass of the platform's volumes (Prometheus, Alertmanager, Loki); none: the cluster's default "
+            "class, which k3s has (local-path) and RKE2 and EKS 1.30+ do not: name one there."
+        ),
     )
 
     @property

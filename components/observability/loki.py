@@ -103,7 +103,12 @@ def values(ctx: ClusterContext) -> Values:
         "singleBinary": {
             "replicas": 1,
             "resources": size.loki,
-            "persistence": {"enabled": True, "size": f"{size.log_store_gib}Gi"},
+            "persistence": {
+                "enabled": True,
+                "size": f"{size.log_store_gib}Gi",
+                # unset: the cluster's default class
+                **({"storageClass": ctx.cluster.storage_class} if ctx.cluster.storage_class else {}),
+            },
         },
         "write": {"replicas": 0},
         "read": {"replicas": 0},

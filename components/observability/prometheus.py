@@ -186,9 +186,17 @@ def _hub(ctx: ClusterContext) -> dict[str, Any]:
     return spec
 
 
+def _claim(ctx: ClusterContext, size: str) -> dict[str, Any]:
+    """A volume claim's spec: of `clusters[].storageClass`, else of the cluster's default class."""
+    claim: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if ctx.cluster.storage_class is not None:
+        claim["storageClassName"] = ctx.cluster.storage_class
+    return claim
+
+
 def _prometheus(ctx: ClusterContext) -> dict[str, Any]:
     size = stack_size(ctx.cluster.profile)
-    volume = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{size.volume_gib}Gi"}}}
+    volume = _claim(ctx, f"{size.volume_gib}Gi")
     return {
         "prometheusSpec": {
             "image": _image(PROMETHEUS_IMAGE),
@@ -233,11 +241,7 @@ def _alertmanager(ctx: ClusterContext) -> dict[str, Any]:
             "replicas": size.alertmanager_replicas,
             "resources": size.alertmanager,
             "secrets": mounted,  # at /etc/alertmanager/secrets/<name>/, where routing.py's *_file settings point
-            "storage": {
-                "volumeClaimTemplate": {
-                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
-                }
-            },
+            "storage": {"volumeClaimTemplate": {"spec": _claim(ctx, "1Gi")}},
         },
     }
 

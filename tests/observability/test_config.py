@@ -91,3 +91,10 @@ def test_vault_keys_need_vault_all_at_once() -> None:
     assert "factory-floor:observability.hub.remoteKey: is a Vault key: set `security.vault`" in text
     assert "factory-floor:observability.alerting.smtp.remoteKey: is a Vault key" in text
     assert "factory-floor:teams[0].alerting.page.remoteKey: is a Vault key" in text
+
+
+def test_a_storage_class_is_a_kubernetes_name() -> None:
+    text = refused(mutate(valid_raw(), "clusters.0.storageClass", "Fast SSD"))
+    assert "factory-floor:clusters[0].storageClass" in text and "is not a valid name" in text
+    ok = load_factory_config(mutate(valid_raw(), "clusters.0.storageClass", "longhorn"))
+    assert ok.clusters[0].storage_class == "longhorn"

@@ -20,8 +20,8 @@ from components.core import vocabulary as vocab
 from components.core.contracts import PROMETHEUS_POD_SELECTOR
 from components.inventory import bundle, platform_namespaces, rule_files, scrape_targets
 from components.lines.manifests import EDIT_RULES
+from components.observability import loki, node_exporter
 from components.observability import network as net
-from components.observability import node_exporter
 from components.observability import prometheus as kps
 from components.observability.config import WITHOUT_ALERTMANAGER
 from components.observability.routing import alertmanager_config, receiver_secrets
@@ -32,7 +32,7 @@ from offline.render import manifest
 from tests.support.debian_tools import run_promtool
 from tests.support.factories import mutate, valid_raw
 from tests.support.netpol import Endpoint, allowed
-from tests.support.runs import Runs, network_policies
+from tests.support.runs import Runs, chart_values, network_policies
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
@@ -349,3 +349,23 @@ def test_the_security_and_backup_add_ons_are_scraped_through_our_pod_monitors(ru
                 assert not allowed(policies, intruder, pod, target.endpoint.port), (line.name, target)
     [falco] = [r for r in result.recording.of_type(CHART) if r.inputs.get("name") == "falco"][:1]
     assert falco.inputs["values"]["metrics"] == {"enabled": True}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_volume_claims_the_clusters_storage_class(runs: Runs, stack: str) -> None:
+    """RKE2 ships no default StorageClass and EKS 1.30+ marks none: a claim without a class stays Pending there and
+    `up` times out. Where the stack names one, every volume of the stack asks for it; elsewhere the default's."""
+    result = runs.stack(stack)
+    for cluster in result.config.clusters:
+        charts = chart_values(result.recording, cluster.name, "observability")
+        claims = [charts[kps.NAME]["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]]
+        if charts[kps.NAME]["alertmanager"]["enabled"]:
+            claims.append(
+                charts[kps.NAME]["alertmanager"]["alertmanagerSpec"]["storage"]["volumeClaimTemplate"]["spec"]
+            )
+        for claim in claims:
+            assert claim.get("storageClassName") == cluster.storage_class, cluster.name
+        if loki.NAME in charts:
+            assert charts[loki.NAME]["singleBinary"]["persistence"].get("storageClass") == cluster.storage_class
+    if stack == "rheinfeld":
+        assert {c.storage_class for c in result.config.clusters} == {"longhorn", "gp3"}
