@@ -29,7 +29,7 @@ from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.catalogue.secrets import AddonSecret
 from components.core import vocabulary as vocab
 from components.core.contracts import AUDIT_LOG, MONITORING_NAMESPACE
-from components.observability import loki
+from components.observability import hub, loki
 from components.observability import network as net
 from components.observability.sizing import stack_size
 
@@ -84,16 +84,12 @@ def enabled(ctx: ClusterContext) -> bool:
     return net.log_shipping(ctx)
 
 
-def _token(ctx: ClusterContext) -> bool:
-    hub = ctx.factory.observability.hub
-    return _hub(ctx) is not None and hub.remote_key is not None and ctx.factory.security.vault is not None
+def _token(ctx: ClusterContext) -> AddonSecret | None:
+    return hub.token_secret(ctx, NAME, NAMESPACE, HUB_SECRET, sends=_hub(ctx) is not None)
 
 
 def secrets(ctx: ClusterContext) -> tuple[AddonSecret, ...]:
-    remote_key = ctx.factory.observability.hub.remote_key
-    if not _token(ctx) or remote_key is None:
-        return ()
-    return (AddonSecret(NAME, NAMESPACE, HUB_SECRET, "token", remote_key, "token"),)
+    return tuple(secret for secret in [_token(ctx)] if secret is not None)
 
 
 def audit_log(ctx: ClusterContext) -> str | None:
@@ -115,7 +111,7 @@ def _output(ctx: ClusterContext, match: str, labels: str) -> str:
             "tls.verify On",
             "tls.verify_hostname On",
         ]
-        if _token(ctx):
+        if _token(ctx) is not None:
             where.append("Bearer_Token ${HUB_TOKEN}")
     lines = [
         "[OUTPUT]",
@@ -268,8 +264,10 @@ def values(ctx: ClusterContext) -> Values:
         # rendered, which a first `up` (creating the CRDs in the same run) never does: we bring our own
         "serviceMonitor": {"enabled": False},
     }
-    if _token(ctx):
-        result["env"].append({"name": "HUB_TOKEN", "valueFrom": {"secretKeyRef": {"name": HUB_SECRET, "key": "token"}}})
+    if _token(ctx) is not None:
+        result["env"].append(
+            {"name": "HUB_TOKEN", "valueFrom": {"secretKeyRef": {"name": HUB_SECRET, "key": hub.TOKEN_KEY}}}
+        )
     return result
 
 

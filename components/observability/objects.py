@@ -69,45 +69,52 @@ def grafana_role(factory: str) -> Manifest:
     }
 
 
-def addon_pod_monitor(target: ScrapeTarget, factory: str) -> Manifest:
-    """Scrape one add-on's metrics endpoint (the pods that declare its port), labelled with the add-on."""
-    endpoint = target.endpoint
+def _pod_monitor(
+    name: str, namespace: str, *, pods: dict[str, str], port: int, path: str, label: tuple[str, str], factory: str
+) -> Manifest:
+    """Scrape the pods of `namespace` (those with `pods` labels; all when empty) that declare `port` (the operator
+    keeps only targets whose container port has that number), every target labelled `label`."""
+    key, value = label
     return {
         "apiVersion": MONITORING_API,
         "kind": "PodMonitor",
-        "metadata": _metadata(f"addon-{target.addon}-{endpoint.name}", factory),
+        "metadata": _metadata(name, factory),
         "spec": {
-            "namespaceSelector": {"matchNames": [target.namespace]},
-            "selector": {"matchLabels": dict(endpoint.pods)},
+            "namespaceSelector": {"matchNames": [namespace]},
+            "selector": {"matchLabels": pods} if pods else {},
             "podMetricsEndpoints": [
                 {
-                    "portNumber": endpoint.port,
-                    "path": endpoint.path,
+                    "portNumber": port,
+                    "path": path,
                     "interval": SCRAPE_INTERVAL,
-                    "relabelings": [{"action": "replace", "targetLabel": "addon", "replacement": target.addon}],
+                    "relabelings": [{"action": "replace", "targetLabel": key, "replacement": value}],
                 }
             ],
         },
     }
+
+
+def addon_pod_monitor(target: ScrapeTarget, factory: str) -> Manifest:
+    """Scrape one add-on's metrics endpoint, labelled with the add-on; its namespace admits Prometheus there."""
+    endpoint = target.endpoint
+    name = f"addon-{target.addon}-{endpoint.name}"
+    pods = dict(endpoint.pods)
+    label = ("addon", target.addon)
+    return _pod_monitor(
+        name, target.namespace, pods=pods, port=endpoint.port, path=endpoint.path, label=label, factory=factory
+    )
 
 
 def line_pod_monitor(line: LineConfig, factory: str) -> Manifest:
-    """Scrape every pod of the line that declares its metrics port (the operator keeps only targets whose container
-    port has that number), labelled with the line; the line's NetworkPolicy admits Prometheus on that port."""
-    return {
-        "apiVersion": MONITORING_API,
-        "kind": "PodMonitor",
-        "metadata": _metadata(f"line-{line.name}", factory),
-        "spec": {
-            "namespaceSelector": {"matchNames": [line.namespace]},
-            "selector": {},
-            "podMetricsEndpoints": [
-                {
-                    "portNumber": line.metrics_port,
-                    "path": "/metrics",
-                    "interval": SCRAPE_INTERVAL,
-                    "relabelings": [{"action": "replace", "targetLabel": "line", "replacement": line.name}],
-                }
-            ],
-        },
-    }
+    """Scrape every pod of the line that declares its metrics port, labelled with the line; the line's
+    NetworkPolicy admits Prometheus on that port."""
+    label = ("line", line.name)
+    return _pod_monitor(
+        f"line-{line.name}",
+        line.namespace,
+        pods={},
+        port=line.metrics_port,
+        path="/metrics",
+        label=label,
+        factory=factory,
+    )

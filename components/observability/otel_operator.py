@@ -31,7 +31,7 @@ from components.catalogue.network import ApiServer, ClusterDns, External, Namesp
 from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.catalogue.secrets import AddonSecret
 from components.core import vocabulary as vocab
-from components.observability import jaeger
+from components.observability import hub, jaeger
 from components.observability import network as net
 from components.observability.sizing import stack_size
 
@@ -77,18 +77,14 @@ def enabled(ctx: ClusterContext) -> bool:
     return jaeger.enabled(ctx) or _remote(ctx) is not None
 
 
-def _token(ctx: ClusterContext) -> bool:
+def _token(ctx: ClusterContext) -> AddonSecret | None:
     """The hub's token goes to the hub only, never to a backend the plant names itself."""
-    observability = ctx.factory.observability
-    to_hub = _remote(ctx) is not None and observability.traces.endpoint is None
-    return to_hub and observability.hub.remote_key is not None and ctx.factory.security.vault is not None
+    to_hub = _remote(ctx) is not None and ctx.factory.observability.traces.endpoint is None
+    return hub.token_secret(ctx, NAME, NAMESPACE, HUB_SECRET, sends=to_hub)
 
 
 def secrets(ctx: ClusterContext) -> tuple[AddonSecret, ...]:
-    key = ctx.factory.observability.hub.remote_key
-    if not _token(ctx) or key is None:
-        return ()
-    return (AddonSecret(NAME, NAMESPACE, HUB_SECRET, "token", key, "token"),)
+    return tuple(secret for secret in [_token(ctx)] if secret is not None)
 
 
 def _exporter(ctx: ClusterContext) -> tuple[str, dict[str, Any]]:
@@ -98,7 +94,7 @@ def _exporter(ctx: ClusterContext) -> tuple[str, dict[str, Any]]:
     if remote is None:
         return "otlp_grpc/jaeger", {"endpoint": f"{net.JAEGER_HOST}:{net.OTLP_GRPC}", "tls": {"insecure": True}}
     exporter: dict[str, Any] = {"endpoint": remote}
-    if _token(ctx):
+    if _token(ctx) is not None:
         exporter["headers"] = {"authorization": "Bearer ${env:HUB_TOKEN}"}
     return "otlp_http/backend", exporter
 
@@ -152,8 +148,8 @@ def collector(ctx: ClusterContext) -> dict[str, Any]:
             },
         },
     }
-    if _token(ctx):
-        spec["env"] = [{"name": "HUB_TOKEN", "valueFrom": {"secretKeyRef": {"name": HUB_SECRET, "key": "token"}}}]
+    if _token(ctx) is not None:
+        spec["env"] = [{"name": "HUB_TOKEN", "valueFrom": {"secretKeyRef": {"name": HUB_SECRET, "key": hub.TOKEN_KEY}}}]
     return {
         "apiVersion": "opentelemetry.io/v1beta1",
         "kind": "OpenTelemetryCollector",

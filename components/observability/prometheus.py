@@ -37,6 +37,7 @@ from components.catalogue.rbac import ClusterRoleGrant, RbacReview
 from components.catalogue.secrets import AddonSecret
 from components.core import vocabulary as vocab
 from components.core.contracts import MONITORING_NAMESPACE
+from components.observability import hub as hub_token
 from components.observability import network as net
 from components.observability import routing
 from components.observability.network import network
@@ -159,21 +160,28 @@ def secrets(ctx: ClusterContext) -> tuple[AddonSecret, ...]:
                 more=(("admin-user", "admin-user"),),
             )
         )
-    hub = ctx.factory.observability.hub
-    if hub.remote_key is not None:
-        found.append(AddonSecret(NAME, NAMESPACE, HUB_SECRET, "token", hub.remote_key, "token"))
+    token = _hub_token(ctx)
+    if token is not None:
+        found.append(token)
     return tuple(found)
+
+
+def _hub_token(ctx: ClusterContext) -> AddonSecret | None:
+    """For remote write, and for the hub's Alertmanagers where the cluster has none of its own."""
+    settings = ctx.factory.observability.hub
+    sends = bool(settings.remote_write) or (bool(settings.alertmanagers) and not alertmanager_replicas(ctx))
+    return hub_token.token_secret(ctx, NAME, NAMESPACE, HUB_SECRET, sends=sends)
 
 
 def _hub(ctx: ClusterContext) -> dict[str, Any]:
     """Remote write to the hub, and its Alertmanagers for a cluster without one, with its token when it wants one."""
     hub = ctx.factory.observability.hub
     spec: dict[str, Any] = {}
-    token = hub.remote_key is not None and ctx.factory.security.vault is not None
+    token = _hub_token(ctx) is not None
     if hub.remote_write:
         write: dict[str, Any] = {"url": hub.remote_write}
         if token:
-            write["authorization"] = {"type": "Bearer", "credentials": {"name": HUB_SECRET, "key": "token"}}
+            write["authorization"] = {"type": "Bearer", "credentials": {"name": HUB_SECRET, "key": hub_token.TOKEN_KEY}}
         spec["remoteWrite"] = [write]
     if hub.alertmanagers and not alertmanager_replicas(ctx):
         targets = [url.removeprefix("https://").rstrip("/") for url in hub.alertmanagers]
